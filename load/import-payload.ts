@@ -1,0 +1,110 @@
+import type { Config } from '../src/config.ts';
+import type { CanonicalComment, CanonicalPerson, CanonicalTicket } from '../transform/canonical.ts';
+import type { TargetDirectory } from './target-directory.ts';
+
+/** A person as the v1 import takes them: matched by email, created if absent. */
+export interface ImportUser { email: string; firstName: string; lastName: string; type: 'user' | 'customer' }
+
+export interface ImportThread {
+  body: string;
+  type: 'message' | 'note';
+  createdBy: ImportUser;
+  cc: string[];
+  bcc: string[];
+  createdAt: string;
+  updatedAt: string;
+  attachments: { filename: string; downloadurl: string }[];
+}
+
+export interface ImportTicket {
+  id: number;
+  subject: string;
+  customer: ImportUser;
+  assignedTo?: ImportUser;
+  priority?: string;
+  type?: string;
+  tags: string[];
+  createdAt: string;
+  updatedAt: string;
+  threads: ImportThread[];
+}
+
+export interface ImportContext {
+  source: string;
+  people: Map<string, CanonicalPerson>;
+  directory: TargetDirectory;
+  mapping: Config['mapping'];
+  /** The agent who signs notes whose original author cannot (not an agent of the target). */
+  fallbackAgent: ImportUser;
+}
+
+/** Where a source customer has no email, a stable placeholder keeps the ticket migratable. */
+export function placeholderEmail(source: string, personSourceId: string, domain: string): string {
+  return `${source}-user-${personSourceId}@${domain}`;
+}
+
+function asCustomer(ctx: ImportContext, sourceId: string): ImportUser {
+  const p = ctx.people.get(sourceId);
+  return {
+    email: p?.email ?? placeholderEmail(ctx.source, sourceId, ctx.mapping.placeholderEmailDomain),
+    firstName: p?.firstName || p?.name || 'Unknown',
+    lastName: p?.lastName ?? '',
+    type: 'customer',
+  };
+}
+
+/** A source agent as a target agent, only when the target has that agent (R9: never invent agents). */
+function asAgent(ctx: ImportContext, sourceId: string | null): ImportUser | undefined {
+  if (sourceId === null) return undefined;
+  const p = ctx.people.get(sourceId);
+  if (!p || p.role !== 'agent') return undefined;
+  const target = ctx.directory.agent(p.email);
+  if (!target) return undefined;
+  return { email: target.email!.toLowerCase(), firstName: target.firstName ?? p.firstName, lastName: target.lastName ?? p.lastName, type: 'user' };
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"]/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[ch]!);
+}
+
+/** R2: when the target cannot carry the original author, a header at the top of the body does. */
+export function authorHeader(person: CanonicalPerson | undefined, authorSourceId: string | null, createdAt: string): string {
+  const who = person ? `${person.name}${person.email ? ` <${person.email}>` : ''}` : `unknown user ${authorSourceId ?? ''}`.trim();
+  return `<p><em>Originally written by ${escapeHtml(who)} on ${escapeHtml(createdAt)}</em></p>`;
+}
+
+function thread(ctx: ImportContext, c: CanonicalComment, cc: string[]): ImportThread {
+  const author = c.authorSourceId ? ctx.people.get(c.authorSourceId) : undefined;
+  const agent = asAgent(ctx, c.authorSourceId);
+  let createdBy: ImportUser;
+  let body = c.bodyHtml;
+  if (agent) createdBy = agent;
+  else if (author && author.role === 'customer' && c.public) createdBy = asCustomer(ctx, author.sourceId);
+  else {
+    // A private note by a customer, or anything by an agent the target does not have:
+    // signed by the fallback agent, the original author kept in a header.
+    createdBy = ctx.fallbackAgent;
+    body = authorHeader(author, c.authorSourceId, c.createdAt) + body;
+  }
+  return { body, type: c.public ? 'message' : 'note', createdBy, cc, bcc: [], createdAt: c.createdAt, updatedAt: c.createdAt, attachments: [] };
+}
+
+/** The v1 import record for one ticket with its whole history, in original order. */
+export function buildImportTicket(ctx: ImportContext, t: CanonicalTicket, comments: CanonicalComment[]): ImportTicket {
+  const ordered = [...comments].sort((a, b) => a.position - b.position);
+  const cc = t.ccSourceIds.map((id) => ctx.people.get(id)?.email).filter((e): e is string => !!e);
+  const assignedTo = asAgent(ctx, t.assigneeSourceId);
+  return {
+    id: Number(t.sourceId),
+    subject: t.subject || '(no subject)',
+    customer: asCustomer(ctx, t.requesterSourceId),
+    ...(assignedTo ? { assignedTo } : {}),
+    ...(t.priority ? { priority: t.priority } : {}),
+    ...(t.type ? { type: t.type } : {}),
+    tags: t.tags,
+    createdAt: t.createdAt,
+    updatedAt: t.updatedAt,
+    // R6: the ticket's CCs ride on its first message.
+    threads: ordered.map((c, i) => thread(ctx, c, i === 0 ? cc : [])),
+  };
+}

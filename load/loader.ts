@@ -1,0 +1,345 @@
+import { randomUUID } from 'node:crypto';
+import type { Registry } from 'prom-client';
+import type { Config } from '../src/config.ts';
+import { errorMessage, TargetHttpError } from '../src/errors.ts';
+import type { Logger } from '../src/log.ts';
+import { counter } from '../src/metrics.ts';
+import {
+  claimForLoad, commentsOfTickets, markFailed, markLoaded, markSkipped, stagedBySourceIds, targetIds, ticketsNotReady,
+  type ClaimedRow, type Db,
+} from '../staging/index.ts';
+import type { CanonicalCompany, CanonicalEntity, CanonicalPerson, CanonicalTicket } from '../transform/canonical.ts';
+import { OutcomeUnknownError, type TeamworkDeskClient } from './client.ts';
+import { buildImportTicket, type ImportContext, type ImportTicket, type ImportUser } from './import-payload.ts';
+import { listAll, type TargetDirectory } from './target-directory.ts';
+
+export interface LoaderDeps { db: Db; client: TeamworkDeskClient; directory: TargetDirectory; log: Logger; registry: Registry }
+export interface LoadOptions {
+  runId: number;
+  /** Only these tickets (a demo by ids); their people and companies load as needed. */
+  ticketIds?: string[];
+  /** Transform has caught up: tickets still missing comments will never complete; fail them. */
+  finalPass?: boolean;
+}
+export type LoadSummary = Record<CanonicalEntity, { loaded: number; skipped: number; failed: number }> & { calls: number; seconds: number };
+
+interface IdResponse { [key: string]: { id?: number } | unknown }
+
+/** The id inside a v2 single-resource envelope, e.g. `{"company": {"id": 7}}`. */
+function envelopeId(body: unknown, key: string): string | null {
+  const id = ((body as IdResponse | null)?.[key] as { id?: unknown } | undefined)?.id;
+  return typeof id === 'number' || typeof id === 'string' ? String(id) : null;
+}
+
+function isClientError(err: unknown): err is TargetHttpError {
+  return err instanceof TargetHttpError && err.status >= 400 && err.status < 500 && err.status !== 429;
+}
+
+/**
+ * Writes staged rows to Teamwork Desk in dependency order — companies → customers (agents are
+ * matched, never created: R9) → tickets with their whole thread history through the v1 import
+ * → final status through v2 — and records target ids. Every claimed row is written at most once:
+ * a row that was tried before is looked up in the target before it is created again.
+ */
+export class Loader {
+  private readonly loaderId = randomUUID();
+  private readonly summary: LoadSummary;
+  private readonly outcomes;
+  private readonly source: string;
+
+  constructor(private readonly deps: LoaderDeps, private readonly config: Config) {
+    this.source = config.source.name;
+    const zero = () => ({ loaded: 0, skipped: 0, failed: 0 });
+    this.summary = { companies: zero(), people: zero(), tickets: zero(), comments: zero(), calls: 0, seconds: 0 };
+    this.outcomes = counter(deps.registry, 'deskport_load_records_total', 'Records the loader finished, by outcome', ['entity', 'outcome']);
+  }
+
+  async run(opts: LoadOptions): Promise<LoadSummary> {
+    const started = Date.now();
+    const calls0 = this.deps.client.callCount;
+    let scope: { companies?: string[]; people?: string[] } = {};
+    if (opts.ticketIds) scope = await this.scopeOfTickets(opts.ticketIds);
+    await this.drain('companies', scope.companies, (rows) => this.loadCompanies(rows, opts.runId));
+    await this.drain('people', scope.people, (rows) => this.loadPeople(rows, opts.runId));
+    await this.drain('tickets', opts.ticketIds, (rows) => this.loadTickets(rows, opts.runId), this.config.target.importBatchSize);
+    if (opts.finalPass) await this.failIncompleteTickets(opts.runId);
+    this.summary.calls = this.deps.client.callCount - calls0;
+    this.summary.seconds = (Date.now() - started) / 1000;
+    return this.summary;
+  }
+
+  /** The requesters, assignees, CCs, comment authors and companies that some tickets need. */
+  private async scopeOfTickets(ticketIds: string[]): Promise<{ companies: string[]; people: string[] }> {
+    const tickets = await stagedBySourceIds(this.deps.db, 'tickets', this.source, ticketIds);
+    const comments = await commentsOfTickets(this.deps.db, this.source, ticketIds);
+    const people = new Set<string>();
+    const companies = new Set<string>();
+    for (const t of tickets.values()) {
+      people.add(t.requesterSourceId);
+      if (t.assigneeSourceId) people.add(t.assigneeSourceId);
+      t.ccSourceIds.forEach((id) => people.add(id));
+      if (t.companySourceId) companies.add(t.companySourceId);
+    }
+    for (const list of comments.values()) for (const c of list) if (c.authorSourceId) people.add(c.authorSourceId);
+    const staged = await stagedBySourceIds(this.deps.db, 'people', this.source, [...people]);
+    for (const p of staged.values()) if (p.companySourceId) companies.add(p.companySourceId);
+    return { companies: [...companies], people: [...people] };
+  }
+
+  private async drain<E extends CanonicalEntity>(entity: E, sourceIds: string[] | undefined, handle: (rows: ClaimedRow<E>[]) => Promise<void>, limit = 50): Promise<void> {
+    if (sourceIds && sourceIds.length === 0) return;
+    while (true) {
+      const rows = await claimForLoad(this.deps.db, {
+        entity, source: this.source, loaderId: this.loaderId, limit, leaseSeconds: this.config.load.leaseSeconds, ...(sourceIds ? { sourceIds } : {}),
+      });
+      if (rows.length === 0) return;
+      await handle(rows);
+    }
+  }
+
+  private count(entity: CanonicalEntity, outcome: 'loaded' | 'skipped' | 'failed', n = 1): void {
+    this.summary[entity][outcome] += n;
+    this.outcomes.inc({ entity, outcome }, n);
+  }
+
+  private async fail(entity: CanonicalEntity, sourceIds: string[], err: unknown, runId: number): Promise<void> {
+    // A write with no clear answer goes back to pending, in doubt: the next claim looks it up first.
+    const retry = err instanceof OutcomeUnknownError;
+    const reason = errorMessage(err);
+    await markFailed(this.deps.db, { entity, source: this.source, runId, sourceIds, reason, retry, maxAttempts: this.config.load.maxAttempts });
+    if (!retry) this.count(entity, 'failed', sourceIds.length);
+    this.deps.log.warn({ entity, sourceIds: sourceIds.slice(0, 5), reason }, retry ? 'outcome unknown; will look up and retry' : 'record failed');
+  }
+
+  // ---- companies ----------------------------------------------------------------------------
+
+  private async loadCompanies(rows: ClaimedRow<'companies'>[], runId: number): Promise<void> {
+    for (const row of rows) {
+      try {
+        const id = (row.inDoubt ? await this.findCompany(row.data) : null) ?? await this.createCompany(row.data);
+        await markLoaded(this.deps.db, { entity: 'companies', source: this.source, runId, items: [{ sourceId: row.sourceId, targetId: id }] });
+        this.count('companies', 'loaded');
+      } catch (err) {
+        await this.fail('companies', [row.sourceId], err, runId);
+      }
+    }
+  }
+
+  private async findCompany(c: CanonicalCompany): Promise<string | null> {
+    const found = await listAll<{ id: number; name: string }>(this.deps.client, 'companies', { filter: JSON.stringify({ name: { $eq: c.name } }) });
+    return found.length > 0 ? String(found[0]!.id) : null;
+  }
+
+  private async createCompany(c: CanonicalCompany): Promise<string> {
+    const { client } = this.deps;
+    const body = await client.request('POST', `${client.v2}/companies.json`, {
+      body: {
+        company: { name: c.name, ...(c.details ? { details: c.details } : {}), ...(c.notes ? { note: c.notes } : {}) },
+        included: { domains: c.domains.map((name) => ({ name })) },
+      },
+    });
+    const id = envelopeId(body, 'company');
+    if (!id) throw new Error('company create answered without an id');
+    return id;
+  }
+
+  // ---- people -------------------------------------------------------------------------------
+
+  private async loadPeople(rows: ClaimedRow<'people'>[], runId: number): Promise<void> {
+    const companyIds = await targetIds(this.deps.db, this.source, 'companies', rows.map((r) => r.data.companySourceId).filter((x): x is string => !!x));
+    for (const row of rows) {
+      const p = row.data;
+      try {
+        if (p.role === 'agent') {
+          const agent = this.deps.directory.agent(p.email);
+          if (agent) {
+            await markLoaded(this.deps.db, { entity: 'people', source: this.source, runId, items: [{ sourceId: row.sourceId, targetId: String(agent.id) }] });
+            this.count('people', 'loaded');
+          } else {
+            await markSkipped(this.deps.db, {
+              entity: 'people', source: this.source, runId, sourceIds: [row.sourceId],
+              reason: `agent ${p.email ?? '(no email)'} is not an agent of the target; their messages are signed by the fallback agent with an author header`,
+            });
+            this.count('people', 'skipped');
+          }
+          continue;
+        }
+        if (!p.email) {
+          await markSkipped(this.deps.db, {
+            entity: 'people', source: this.source, runId, sourceIds: [row.sourceId],
+            reason: 'customer has no email; their tickets use a placeholder address',
+          });
+          this.count('people', 'skipped');
+          continue;
+        }
+        const companyId = p.companySourceId ? companyIds.get(p.companySourceId) : undefined;
+        const id = (row.inDoubt ? await this.findCustomer(p.email) : null) ?? await this.createCustomer(p, companyId);
+        await markLoaded(this.deps.db, { entity: 'people', source: this.source, runId, items: [{ sourceId: row.sourceId, targetId: id }] });
+        this.count('people', 'loaded');
+      } catch (err) {
+        await this.fail('people', [row.sourceId], err, runId);
+      }
+    }
+  }
+
+  private async findCustomer(email: string): Promise<string | null> {
+    const found = await listAll<{ id: number }>(this.deps.client, 'customers', { filter: JSON.stringify({ 'contacts.value': { $eq: email } }) });
+    return found.length > 0 ? String(found[0]!.id) : null;
+  }
+
+  private async createCustomer(p: CanonicalPerson, companyId: string | undefined): Promise<string> {
+    const { client } = this.deps;
+    try {
+      const body = await client.request('POST', `${client.v2}/customers.json`, {
+        body: {
+          customer: {
+            firstName: p.firstName, lastName: p.lastName, externalId: `${this.source}:${p.sourceId}`,
+            ...(p.phone ? { phone: p.phone } : {}),
+          },
+          included: {
+            contacts: [{ value: p.email, type: 'email', isMain: true }],
+            ...(companyId ? { companies: [{ id: Number(companyId) }] } : {}),
+          },
+        },
+      });
+      const id = envelopeId(body, 'customer');
+      if (!id) throw new Error('customer create answered without an id');
+      return id;
+    } catch (err) {
+      // The customer may already exist in the target (a live site): reuse it rather than fail.
+      if (isClientError(err)) {
+        const existing = await this.findCustomer(p.email!);
+        if (existing) return existing;
+      }
+      throw err;
+    }
+  }
+
+  // ---- tickets ------------------------------------------------------------------------------
+
+  private fallbackAgent(): ImportUser {
+    const { directory } = this.deps;
+    const wanted = this.config.mapping.fallbackAgentEmail;
+    const agent = wanted ? directory.agent(wanted) : [...directory.agentsByEmail.values()].find((u) => u.state !== 'deleted');
+    if (!agent?.email) throw new Error(wanted ? `fallback agent ${wanted} is not an agent of the target` : 'the target has no agent to sign notes with');
+    return { email: agent.email.toLowerCase(), firstName: agent.firstName ?? '', lastName: agent.lastName ?? '', type: 'user' };
+  }
+
+  private async loadTickets(rows: ClaimedRow<'tickets'>[], runId: number): Promise<void> {
+    const { db } = this.deps;
+    const ids = rows.map((r) => r.sourceId);
+    const comments = await commentsOfTickets(db, this.source, ids);
+    const personIds = new Set<string>();
+    for (const r of rows) {
+      personIds.add(r.data.requesterSourceId);
+      if (r.data.assigneeSourceId) personIds.add(r.data.assigneeSourceId);
+      r.data.ccSourceIds.forEach((id) => personIds.add(id));
+    }
+    for (const list of comments.values()) for (const c of list) if (c.authorSourceId) personIds.add(c.authorSourceId);
+    let ctx: ImportContext;
+    try {
+      ctx = {
+        source: this.source, mapping: this.config.mapping, directory: this.deps.directory, fallbackAgent: this.fallbackAgent(),
+        people: await stagedBySourceIds(db, 'people', this.source, [...personIds]),
+      };
+    } catch (err) {
+      await this.fail('tickets', ids, err, runId);
+      return;
+    }
+    const payloads = rows.map((r) => buildImportTicket(ctx, r.data, comments.get(r.sourceId) ?? []));
+    await this.importTickets(rows.map((r) => r.data), payloads, runId);
+  }
+
+  /** One import call for the batch; a rejected batch is split so one bad ticket fails alone. */
+  private async importTickets(tickets: CanonicalTicket[], payloads: ImportTicket[], runId: number): Promise<void> {
+    const { client } = this.deps;
+    const fallbackInboxId = this.config.target.fallbackInboxId ?? this.deps.directory.inboxes[0]?.id;
+    const sourceIds = tickets.map((t) => t.sourceId);
+    if (fallbackInboxId === undefined) {
+      await this.fail('tickets', sourceIds, new Error('the target has no inbox; create one or set target.fallbackInboxId'), runId);
+      return;
+    }
+    let body: unknown;
+    try {
+      body = await client.request('POST', '/desk/v1/import/tickets.json', {
+        body: { source: this.config.target.importSource, fallbackInboxId, tickets: payloads },
+        idempotent: true, // the target dedupes by (source, id)
+      });
+    } catch (err) {
+      if (isClientError(err) && tickets.length > 1) {
+        const half = Math.ceil(tickets.length / 2);
+        await this.importTickets(tickets.slice(0, half), payloads.slice(0, half), runId);
+        await this.importTickets(tickets.slice(half), payloads.slice(half), runId);
+        return;
+      }
+      await this.fail('tickets', sourceIds, err, runId);
+      return;
+    }
+    const results = importResults(body);
+    const loaded: { sourceId: string; targetId: string }[] = [];
+    for (const t of tickets) {
+      const r = results.get(t.sourceId);
+      if (r?.targetId) loaded.push({ sourceId: t.sourceId, targetId: r.targetId });
+      else await this.fail('tickets', [t.sourceId], new Error(r?.error ?? 'the import answered without this ticket\'s id'), runId);
+    }
+    await this.applyStatuses(tickets, loaded, runId);
+  }
+
+  /** The import closes every ticket; set the mapped status back, one bulk call per status. */
+  private async applyStatuses(tickets: CanonicalTicket[], loaded: { sourceId: string; targetId: string }[], runId: number): Promise<void> {
+    const { client, directory } = this.deps;
+    const statusOf = new Map(tickets.map((t) => [t.sourceId, t.status]));
+    const groups = new Map<string, { sourceId: string; targetId: string }[]>();
+    for (const l of loaded) {
+      const status = statusOf.get(l.sourceId)!;
+      groups.set(status, [...(groups.get(status) ?? []), l]);
+    }
+    for (const [statusName, items] of groups) {
+      try {
+        if (statusName.toLowerCase() !== 'closed') {
+          const status = directory.status(statusName);
+          if (!status) throw new Error(`status "${statusName}" does not exist in the target`);
+          await client.request('PATCH', `${client.v2}/tickets/update.json`, {
+            idempotent: true,
+            body: { filter_args: { filter: { id: { $in: items.map((i) => Number(i.targetId)) } }, bulkDryExecute: false }, status: { id: status.id } },
+          });
+        }
+        await markLoaded(this.deps.db, { entity: 'tickets', source: this.source, runId, items });
+        this.count('tickets', 'loaded', items.length);
+        const commentsLoaded = await this.deps.db('comments').where({ source: this.source }).whereIn('ticket_source_id', items.map((i) => i.sourceId)).count<{ n: string }[]>('* as n');
+        this.count('comments', 'loaded', Number(commentsLoaded[0]?.n ?? 0));
+      } catch (err) {
+        await this.fail('tickets', items.map((i) => i.sourceId), err, runId);
+      }
+    }
+  }
+
+  /** After transform caught up, a ticket still waiting for comments would wait forever: fail it loudly. */
+  private async failIncompleteTickets(runId: number): Promise<void> {
+    for (const t of await ticketsNotReady(this.deps.db, this.source)) {
+      const reason = `incomplete: ${t.staged} of ${t.expected} comments reached staging`;
+      await markFailed(this.deps.db, { entity: 'tickets', source: this.source, runId, sourceIds: [t.sourceId], reason, fromStates: ['pending'] });
+      this.count('tickets', 'failed');
+    }
+  }
+}
+
+/**
+ * Reads the import's answer. Its shape is undocumented; deskport accepts the common forms:
+ * `{tickets: [{id: <source id>, ticketId|deskId|newId: <target id>, status, error}]}`.
+ */
+export function importResults(body: unknown): Map<string, { targetId: string | null; error: string | null }> {
+  const out = new Map<string, { targetId: string | null; error: string | null }>();
+  const list = (body as { tickets?: unknown[]; results?: unknown[] } | null)?.tickets ?? (body as { results?: unknown[] } | null)?.results ?? [];
+  for (const item of list as Record<string, unknown>[]) {
+    const sourceId = item.id ?? item.sourceId ?? item.externalId;
+    if (sourceId == null) continue;
+    const target = item.ticketId ?? item.deskId ?? item.newId ?? item.targetId;
+    const error = item.error ?? item.reason ?? (item.status === 'failed' ? 'the import refused this ticket' : null);
+    out.set(String(sourceId), {
+      targetId: target == null ? null : String(target),
+      error: typeof error === 'string' ? error : error ? JSON.stringify(error) : null,
+    });
+  }
+  return out;
+}

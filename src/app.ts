@@ -1,0 +1,44 @@
+import type { Kafka } from 'kafkajs';
+import type { Registry } from 'prom-client';
+import { migrateStaging, openStaging, type Db } from '../staging/index.ts';
+import { ensureServices, type Services } from './services/index.ts';
+import { createKafka } from './bus.ts';
+import type { Config } from './config.ts';
+import { createLogger, type Logger } from './log.ts';
+import { createRegistry } from './metrics.ts';
+
+/** Everything a command needs, opened once: services (env-named or embedded), staging, Kafka. */
+export interface App {
+  config: Config;
+  log: Logger;
+  registry: Registry;
+  db: Db;
+  kafka: Kafka;
+  services: Services;
+  close(): Promise<void>;
+}
+
+export async function openApp(config: Config, opts: { log?: Logger } = {}): Promise<App> {
+  const log = opts.log ?? createLogger({ level: config.logLevel });
+  const services = await ensureServices({
+    workDir: config.workDir,
+    env: { DATABASE_URL: config.databaseUrl, KAFKA_BROKERS: config.kafkaBrokers?.join(',') },
+    log: (msg) => log.info(msg),
+  });
+  const db = openStaging(services.databaseUrl);
+  try {
+    await migrateStaging(db);
+  } catch (err) {
+    await db.destroy();
+    await services.stop();
+    throw err;
+  }
+  const kafka = createKafka(services.brokers, log);
+  return {
+    config, log, registry: createRegistry(), db, kafka, services,
+    async close() {
+      await db.destroy();
+      await services.stop();
+    },
+  };
+}

@@ -1,0 +1,83 @@
+import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
+import { ServiceUnavailableError } from './errors.ts';
+import type { Logger } from './log.ts';
+
+/** The entities a source produces, one topic each. */
+export const RAW_ENTITIES = ['organizations', 'users', 'groups', 'ticket_fields', 'tickets', 'comments'] as const;
+export type RawEntity = (typeof RAW_ENTITIES)[number];
+
+export function rawTopic(prefix: string, source: string, entity: string): string {
+  return `${prefix}.raw.${source}.${entity}`;
+}
+
+export function dlqTopic(prefix: string): string {
+  return `${prefix}.dlq`;
+}
+
+/** The envelope around each source record on a raw topic. */
+export interface RawEnvelope {
+  runId: number;
+  source: string;
+  entity: RawEntity;
+  extractedAt: string;
+  /** Position of the record in its source, for resuming and for error messages. */
+  cursor: string;
+  record: unknown;
+  /** What the extractor knows beside the record (a comment's ticket and position, a ticket's comment count). */
+  meta?: Record<string, unknown>;
+}
+
+export function createKafka(brokers: string[], log: Logger, clientId = 'deskport'): Kafka {
+  return new Kafka({
+    clientId,
+    brokers,
+    logLevel: logLevel.WARN,
+    retry: { retries: 8, initialRetryTime: 200 },
+    logCreator: () => ({ level, log: entry }) => {
+      const { message, ...extra } = entry;
+      if (level <= logLevel.ERROR) log.error({ kafka: extra }, message);
+      else log.warn({ kafka: extra }, message);
+    },
+  });
+}
+
+/** Creates the topics if missing; partitions let transform scale out by consumer group. */
+export async function ensureTopics(admin: Admin, topics: string[], numPartitions = 4): Promise<void> {
+  const existing = new Set(await admin.listTopics());
+  const missing = topics.filter((t) => !existing.has(t));
+  if (missing.length === 0) return;
+  await admin.createTopics({ waitForLeaders: true, topics: missing.map((topic) => ({ topic, numPartitions, replicationFactor: 1 })) });
+}
+
+export async function connectProducer(kafka: Kafka): Promise<Producer> {
+  // Idempotent producer: a retried send cannot write a message twice; acks=all is set per send.
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  try {
+    await producer.connect();
+  } catch (err) {
+    throw new ServiceUnavailableError('Kafka', 'cannot connect to the brokers', { cause: err, hint: 'Check KAFKA_BROKERS, or unset it to use the embedded broker.' });
+  }
+  return producer;
+}
+
+/** Latest offset of every partition of the topics: where a consumer has to reach to be caught up. */
+export async function endOffsets(admin: Admin, topics: string[]): Promise<Map<string, bigint>> {
+  const out = new Map<string, bigint>();
+  for (const topic of topics) {
+    for (const p of await admin.fetchTopicOffsets(topic)) out.set(`${topic}:${p.partition}`, BigInt(p.high));
+  }
+  return out;
+}
+
+/** True when the group's committed offsets reached `targets` on every partition. */
+export async function groupCaughtUp(admin: Admin, groupId: string, targets: Map<string, bigint>): Promise<boolean> {
+  const topics = [...new Set([...targets.keys()].map((k) => k.slice(0, k.lastIndexOf(':'))))];
+  const committed = await admin.fetchOffsets({ groupId, topics });
+  const have = new Map<string, bigint>();
+  for (const t of committed) for (const p of t.partitions) have.set(`${t.topic}:${p.partition}`, BigInt(p.offset));
+  for (const [key, high] of targets) {
+    if (high === 0n) continue;
+    if ((have.get(key) ?? -1n) < high) return false;
+  }
+  return true;
+}

@@ -1,0 +1,98 @@
+import type { Knex } from 'knex';
+import type { CanonicalByEntity, CanonicalEntity } from '../../transform/canonical.ts';
+
+export interface ClaimedRow<E extends CanonicalEntity> {
+  sourceId: string;
+  data: CanonicalByEntity[E];
+  attempts: number;
+  /** An earlier attempt may have reached the target: look the record up before creating it. */
+  inDoubt: boolean;
+}
+
+const ORDER: Record<CanonicalEntity, string> = {
+  companies: 't.source_id',
+  people: 't.source_id',
+  tickets: 't.source_created_at, t.source_id',
+  comments: 't.ticket_source_id, t.position',
+};
+
+/**
+ * A ticket is ready when every comment the source announced is staged or rejected: the import
+ * never updates a ticket afterwards, so loading it early would lose the late comments.
+ */
+const TICKET_READY = `t.expected_comments <= (
+  (SELECT count(*) FROM comments c WHERE c.source = t.source AND c.ticket_source_id = t.source_id)
+  + (SELECT count(DISTINCT (r.topic, r.partition, r.kafka_offset)) FROM rejects r
+     WHERE r.source = t.source AND r.entity = 'comments' AND r.parent_source_id = t.source_id))`;
+
+/**
+ * Claims up to `limit` rows to load: pending ones, and rows whose claim lease expired (their
+ * loader died mid-call). `FOR UPDATE SKIP LOCKED` lets several loaders claim side by side.
+ */
+export async function claimForLoad<E extends CanonicalEntity>(db: Knex, opts: {
+  entity: E; source: string; loaderId: string; limit: number; leaseSeconds: number; sourceIds?: string[];
+}): Promise<ClaimedRow<E>[]> {
+  const t = opts.entity;
+  const filters: string[] = [];
+  const bindings: Knex.RawBinding[] = [opts.source, opts.leaseSeconds];
+  if (t === 'tickets') filters.push(TICKET_READY);
+  if (opts.sourceIds) {
+    filters.push('t.source_id = ANY(?)');
+    bindings.push(opts.sourceIds);
+  }
+  bindings.push(opts.limit, opts.loaderId);
+  const { rows } = await db.raw(
+    `WITH picked AS (
+       SELECT t.source, t.source_id FROM ${t} t
+       WHERE t.source = ?
+         AND (t.load_state = 'pending' OR (t.load_state = 'loading' AND t.claimed_at < now() - make_interval(secs => ?)))
+         ${filters.map((f) => `AND ${f}`).join(' ')}
+       ORDER BY ${ORDER[t]}
+       LIMIT ? FOR UPDATE SKIP LOCKED)
+     UPDATE ${t} u SET load_state = 'loading', claimed_by = ?, claimed_at = now(), load_attempts = u.load_attempts + 1
+     FROM picked WHERE u.source = picked.source AND u.source_id = picked.source_id
+     RETURNING u.source_id, u.data, u.load_attempts`,
+    bindings,
+  );
+  const claimed: ClaimedRow<E>[] = rows.map((r: any) => ({
+    sourceId: r.source_id, data: r.data, attempts: r.load_attempts, inDoubt: r.load_attempts > 1,
+  }));
+  // RETURNING does not keep the CTE's order; tickets go to the target oldest first.
+  if (t === 'tickets') claimed.sort((a, b) => ticketCreated(a.data).localeCompare(ticketCreated(b.data)));
+  return claimed;
+}
+
+function ticketCreated(data: unknown): string {
+  return (data as CanonicalByEntity['tickets']).createdAt;
+}
+
+/** Tickets still waiting for comments: after transform caught up, these will never become ready. */
+export async function ticketsNotReady(db: Knex, source: string): Promise<{ sourceId: string; expected: number; staged: number }[]> {
+  const { rows } = await db.raw(
+    `SELECT t.source_id, t.expected_comments,
+            (SELECT count(*) FROM comments c WHERE c.source = t.source AND c.ticket_source_id = t.source_id)::int AS staged
+     FROM tickets t WHERE t.source = ? AND t.load_state = 'pending' AND NOT (${TICKET_READY})`,
+    [source],
+  );
+  return rows.map((r: any) => ({ sourceId: r.source_id, expected: r.expected_comments, staged: r.staged }));
+}
+
+/** Staged comments of the given tickets, in source order. */
+export async function commentsOfTickets(db: Knex, source: string, ticketSourceIds: string[]): Promise<Map<string, CanonicalByEntity['comments'][]>> {
+  const rows = await db('comments').where({ source }).whereIn('ticket_source_id', ticketSourceIds)
+    .orderBy([{ column: 'ticket_source_id' }, { column: 'position' }]).select('ticket_source_id', 'data');
+  const out = new Map<string, CanonicalByEntity['comments'][]>();
+  for (const r of rows) {
+    const list = out.get(r.ticket_source_id) ?? [];
+    list.push(r.data);
+    out.set(r.ticket_source_id, list);
+  }
+  return out;
+}
+
+/** Canonical rows by source id (for resolving references: requesters, assignees, companies). */
+export async function stagedBySourceIds<E extends CanonicalEntity>(db: Knex, entity: E, source: string, sourceIds: string[]): Promise<Map<string, CanonicalByEntity[E]>> {
+  if (sourceIds.length === 0) return new Map();
+  const rows = await db(entity).where({ source }).whereIn('source_id', [...new Set(sourceIds)]).select('source_id', 'data');
+  return new Map(rows.map((r: any) => [r.source_id, r.data]));
+}

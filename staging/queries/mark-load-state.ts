@@ -1,0 +1,80 @@
+import type { Knex } from 'knex';
+import type { CanonicalEntity } from '../../transform/canonical.ts';
+
+/** Records the target ids of loaded rows and marks them loaded (tickets carry their comments along). */
+export async function markLoaded(db: Knex, opts: {
+  entity: CanonicalEntity; source: string; runId: number; items: { sourceId: string; targetId: string | null }[];
+}): Promise<void> {
+  if (opts.items.length === 0) return;
+  const ids = opts.items.map((i) => i.sourceId);
+  await db.transaction(async (trx) => {
+    const mapped = opts.items.filter((i) => i.targetId !== null);
+    if (mapped.length > 0) {
+      await trx('id_map').insert(mapped.map((i) => ({
+        source: opts.source, entity: opts.entity, source_id: i.sourceId, target_id: i.targetId, run_id: opts.runId,
+      }))).onConflict(['source', 'entity', 'source_id']).merge(['target_id', 'run_id']);
+    }
+    await setState(trx, opts.entity, opts.source, ids, opts.runId, 'loaded', null);
+    if (opts.entity === 'tickets') await setChildState(trx, opts.source, ids, opts.runId, 'loaded', null);
+  });
+}
+
+/**
+ * Marks rows failed with the reason. With `retry`, rows under `maxAttempts` go back to pending
+ * (and stay in doubt: the next attempt looks them up first). Children of a failed ticket fail too.
+ */
+export async function markFailed(db: Knex, opts: {
+  entity: CanonicalEntity; source: string; runId: number; sourceIds: string[]; reason: string; retry?: boolean; maxAttempts?: number;
+  /** Rows in these states are failed (default: the ones this loader claimed). */
+  fromStates?: string[];
+}): Promise<void> {
+  if (opts.sourceIds.length === 0) return;
+  await db.transaction(async (trx) => {
+    if (opts.retry) {
+      await trx(opts.entity).where({ source: opts.source }).whereIn('source_id', opts.sourceIds)
+        .where('load_attempts', '<', opts.maxAttempts ?? 1)
+        .update({ load_state: 'pending', load_reason: opts.reason, claimed_by: null });
+    }
+    const failed = await trx(opts.entity).where({ source: opts.source }).whereIn('load_state', opts.fromStates ?? ['loading'])
+      .whereIn('source_id', opts.sourceIds)
+      .update({ load_state: 'failed', load_reason: opts.reason, load_run_id: opts.runId, claimed_by: null }).returning('source_id');
+    if (opts.entity === 'tickets' && failed.length > 0) {
+      await setChildState(trx, opts.source, failed.map((r: any) => r.source_id), opts.runId, 'failed', `parent ticket failed: ${opts.reason}`);
+    }
+  });
+}
+
+export async function markSkipped(db: Knex, opts: {
+  entity: CanonicalEntity; source: string; runId: number; sourceIds: string[]; reason: string;
+}): Promise<void> {
+  if (opts.sourceIds.length === 0) return;
+  await db.transaction(async (trx) => {
+    await setState(trx, opts.entity, opts.source, opts.sourceIds, opts.runId, 'skipped', opts.reason);
+    if (opts.entity === 'tickets') await setChildState(trx, opts.source, opts.sourceIds, opts.runId, 'skipped', `parent ticket skipped: ${opts.reason}`);
+  });
+}
+
+/** `load --retry-failed`: failed rows go back to pending, with a fresh attempt budget. */
+export async function resetFailed(db: Knex, source: string, entity: CanonicalEntity): Promise<number> {
+  return db(entity).where({ source, load_state: 'failed' }).update({ load_state: 'pending', load_attempts: 0, claimed_by: null });
+}
+
+async function setState(trx: Knex, entity: CanonicalEntity, source: string, ids: string[], runId: number, state: string, reason: string | null): Promise<void> {
+  await trx(entity).where({ source }).whereIn('source_id', ids).update({
+    load_state: state, load_reason: reason, load_run_id: runId, claimed_by: null,
+    ...(state === 'loaded' ? { loaded_at: trx.fn.now(), changed_since_load: false } : {}),
+  });
+}
+
+async function setChildState(trx: Knex, source: string, ticketIds: string[], runId: number, state: string, reason: string | null): Promise<void> {
+  await trx('comments').where({ source }).whereIn('ticket_source_id', ticketIds).update({
+    load_state: state, load_reason: reason, load_run_id: runId, load_attempts: trx.raw('load_attempts + 1'),
+    ...(state === 'loaded' ? { loaded_at: trx.fn.now(), changed_since_load: false } : {}),
+  });
+}
+
+export async function targetIds(db: Knex, source: string, entity: CanonicalEntity, sourceIds: string[]): Promise<Map<string, string>> {
+  if (sourceIds.length === 0) return new Map();
+  const rows = await db('id_map').where({ source, entity }).whereIn('source_id', [...new Set(sourceIds)]).select('source_id', 'target_id');
+  return new Map(rows.map((r: any) => [r.source_id, r.target_id]));
+}

@@ -1,0 +1,50 @@
+import type { Knex } from 'knex';
+
+/**
+ * The rate budget of one target account, shared by every loader through one row (R24, R25).
+ * `takeToken` returns 0 when a call may go now, else how many ms to wait before asking again.
+ * The window refills when its reset time has passed; the target's headers correct it after
+ * every response (`observeBudget`).
+ */
+export async function takeToken(db: Knex, opts: { account: string; limit: number; windowMs: number }): Promise<number> {
+  return db.transaction(async (trx) => {
+    await trx.raw(
+      `INSERT INTO rate_budget (account, window_limit, remaining, reset_at) VALUES (?, ?, ?, now()) ON CONFLICT (account) DO NOTHING`,
+      [opts.account, opts.limit, opts.limit],
+    );
+    const { rows } = await trx.raw(
+      `SELECT remaining, reset_at <= now() AS expired,
+              GREATEST(0, EXTRACT(EPOCH FROM (reset_at - now())) * 1000)::int AS wait_ms
+       FROM rate_budget WHERE account = ? FOR UPDATE`,
+      [opts.account],
+    );
+    const row = rows[0];
+    if (row.expired) {
+      await trx.raw(
+        `UPDATE rate_budget SET window_limit = ?, remaining = ? - 1, reset_at = now() + make_interval(secs => ?), updated_at = now() WHERE account = ?`,
+        [opts.limit, opts.limit, opts.windowMs / 1000, opts.account],
+      );
+      return 0;
+    }
+    if (row.remaining > 0) {
+      await trx.raw(`UPDATE rate_budget SET remaining = remaining - 1, updated_at = now() WHERE account = ?`, [opts.account]);
+      return 0;
+    }
+    return Math.max(row.wait_ms, 50);
+  });
+}
+
+/**
+ * What the target said about its window after a response. Inside the same window the budget
+ * only goes down (responses arrive out of order); a later reset means a new window: adopt it.
+ */
+export async function observeBudget(db: Knex, opts: { account: string; remaining: number; resetAt: Date }): Promise<void> {
+  await db.raw(
+    `UPDATE rate_budget SET
+       remaining = CASE WHEN ? > reset_at + interval '1 second' THEN ? ELSE LEAST(remaining, ?) END,
+       reset_at = GREATEST(reset_at, ?),
+       updated_at = now()
+     WHERE account = ?`,
+    [opts.resetAt, opts.remaining, opts.remaining, opts.resetAt, opts.account],
+  );
+}
