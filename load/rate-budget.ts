@@ -75,10 +75,10 @@ export class PostgresRateBudget implements RateBudget {
   async observe(h: RateHeaders): Promise<void> {
     if (h.limit !== null && h.limit > 0) this.windowLimit = h.limit;
     if (h.remaining === null || h.resetAt === null) return;
-    await observeBudget(this.db, { account: this.opts.account, remaining: Math.max(0, h.remaining - this.reserve()), resetAt: h.resetAt });
+    await observeBudget(this.db, { account: this.opts.account, limit: this.limit, remaining: Math.max(0, h.remaining - this.reserve()), resetAt: h.resetAt });
   }
 
   async block(until: Date): Promise<void> {
-    await observeBudget(this.db, { account: this.opts.account, remaining: 0, resetAt: until });
+    await observeBudget(this.db, { account: this.opts.account, limit: null, remaining: 0, resetAt: until });
   }
 }

@@ -35,8 +35,10 @@ export function createKafka(brokers: string[], log: Logger, clientId = 'deskport
     retry: { retries: 8, initialRetryTime: 200 },
     logCreator: () => ({ level, log: entry }) => {
       const { message, ...extra } = entry;
-      if (level <= logLevel.ERROR) log.error({ kafka: extra }, message);
-      else log.warn({ kafka: extra }, message);
+      // kafkajs logs retriable responses (a coordinator still loading…) as errors and retries
+      // them itself; what it finally gives up on reaches us as a thrown error.
+      if (level <= logLevel.ERROR) log.warn({ kafka: extra }, message);
+      else log.debug({ kafka: extra }, message);
     },
   });
 }

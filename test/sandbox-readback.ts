@@ -18,8 +18,8 @@ export async function emailsSent(baseUrl: string): Promise<number> {
 
 /** Customer id → main email, from the sandbox's contacts. */
 export async function customerEmails(baseUrl: string): Promise<Map<number, string>> {
-  const contacts = await entities<{ customer?: { id: number }; value: string; type: string; isMain?: boolean }>(baseUrl, 'contacts');
+  const contacts = await entities<{ customer?: { id: number }; value: string; contactType: string; isMain?: boolean }>(baseUrl, 'contacts');
   const out = new Map<number, string>();
-  for (const c of contacts) if (c.type === 'email' && c.customer && (c.isMain || !out.has(c.customer.id))) out.set(c.customer.id, c.value.toLowerCase());
+  for (const c of contacts) if (c.contactType === 'email' && c.customer && (c.isMain || !out.has(c.customer.id))) out.set(c.customer.id, c.value.toLowerCase());
   return out;
 }

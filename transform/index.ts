@@ -39,7 +39,7 @@ export async function startTransform(deps: TransformDeps, config: Config): Promi
   await consumer.connect();
   await consumer.subscribe({ topics, fromBeginning: true });
 
-  async function handleBatch({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  async function handleBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     if (!isRunning() || isStale() || batch.messages.length === 0) return;
     const end = batchSeconds.startTimer();
     const entity = batch.topic.slice(batch.topic.lastIndexOf('.') + 1);
@@ -84,8 +84,10 @@ export async function startTransform(deps: TransformDeps, config: Config): Promi
         messages: rejects.map((r) => ({ key: r.sourceId, value: JSON.stringify({ reason: r.reason, path: r.path, topic: r.topic, partition: r.partition, offset: r.offset, payload: r.payload }) })),
       });
     }
-    resolveOffset(batch.messages.at(-1)!.offset);
-    await commitOffsetsIfNecessary();
+    // Committed only now that staging has the batch: the committed offset is the next to read.
+    const last = batch.messages.at(-1)!.offset;
+    resolveOffset(last);
+    await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
     await heartbeat();
     recordsIn.inc({ entity }, batch.messages.length);
     if (rejects.length > 0) rejected.inc({ entity }, rejects.length);

@@ -36,15 +36,18 @@ export async function takeToken(db: Knex, opts: { account: string; limit: number
 
 /**
  * What the target said about its window after a response. Inside the same window the budget
- * only goes down (responses arrive out of order); a later reset means a new window: adopt it.
+ * only goes down (responses arrive out of order); a later reset means a new window, and a new
+ * limit means our guess was wrong: adopt what the target says.
  */
-export async function observeBudget(db: Knex, opts: { account: string; remaining: number; resetAt: Date }): Promise<void> {
+export async function observeBudget(db: Knex, opts: { account: string; limit: number | null; remaining: number; resetAt: Date }): Promise<void> {
   await db.raw(
     `UPDATE rate_budget SET
-       remaining = CASE WHEN ? > reset_at + interval '1 second' THEN ? ELSE LEAST(remaining, ?) END,
-       reset_at = GREATEST(reset_at, ?),
+       remaining = CASE WHEN ?::timestamptz > reset_at + interval '1 second' OR window_limit <> COALESCE(?::int, window_limit)
+                        THEN ? ELSE LEAST(remaining, ?) END,
+       window_limit = COALESCE(?::int, window_limit),
+       reset_at = GREATEST(reset_at, ?::timestamptz),
        updated_at = now()
      WHERE account = ?`,
-    [opts.resetAt, opts.remaining, opts.remaining, opts.resetAt, opts.account],
+    [opts.resetAt, opts.limit, opts.remaining, opts.remaining, opts.limit, opts.resetAt, opts.account],
   );
 }
