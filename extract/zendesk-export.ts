@@ -15,6 +15,10 @@ export interface ExportRecord {
   entity: string;
   index: number;
   value: unknown;
+  /** NDJSON: where the record's line starts (in the decompressed text). */
+  byteOffset?: number;
+  /** A record that could not be read (an NDJSON line that is not JSON): rejected, the run goes on. */
+  invalid?: { reason: string; raw: string };
 }
 
 export const EXPORT_ENTITIES = new Set(['organizations', 'users', 'groups', 'ticket_fields', 'tickets']);

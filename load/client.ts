@@ -38,6 +38,8 @@ export interface RequestOptions<T> {
    * A non-idempotent create that gets no clear answer throws OutcomeUnknownError instead.
    */
   idempotent?: boolean;
+  /** Answer the body's bytes as a Buffer (file downloads for verify), not parsed JSON. */
+  raw?: boolean;
 }
 
 const NETWORK_ERRORS = new Set([
@@ -73,6 +75,7 @@ export class TeamworkDeskClient {
   private readonly auth: string;
   private readonly calls;
   private readonly remainingGauge;
+  private readonly limitGauge;
   private readonly throttled;
   private readonly retries;
 
@@ -83,6 +86,7 @@ export class TeamworkDeskClient {
       : `Bearer ${opts.apiKey}`;
     this.calls = counter(opts.registry, 'deskport_load_http_requests_total', 'Calls to the target by endpoint and status', ['method', 'endpoint', 'status']);
     this.remainingGauge = gauge(opts.registry, 'deskport_load_rate_limit_remaining', 'X-Rate-Limit-Remaining as last seen');
+    this.limitGauge = gauge(opts.registry, 'deskport_load_rate_limit_limit', 'X-Rate-Limit-Limit as last seen (requests per window)');
     this.throttled = counter(opts.registry, 'deskport_load_http_429_total', 'Calls answered 429 Too Many Requests');
     this.retries = counter(opts.registry, 'deskport_load_http_retries_total', 'Calls retried after a 5xx or network error', ['reason']);
   }
@@ -131,10 +135,17 @@ export class TeamworkDeskClient {
       this.calls.inc({ method, endpoint, status: String(status) });
       const rate = readRateHeaders(res.headers);
       if (rate.remaining !== null) this.remainingGauge.set(rate.remaining);
+      if (rate.limit !== null) this.limitGauge.set(rate.limit);
       await this.opts.budget.observe(rate);
       let text: string;
+      let bytes: Buffer | undefined;
       try {
-        text = await res.body.text();
+        if (opts.raw && status >= 200 && status < 300) {
+          bytes = Buffer.from(await res.body.arrayBuffer());
+          text = '';
+        } else {
+          text = await res.body.text();
+        }
       } catch (err) {
         // Headers arrived but the body was cut: for a write, the target may have acted.
         if (!idempotent) throw new OutcomeUnknownError(method, endpoint, err);
@@ -162,6 +173,7 @@ export class TeamworkDeskClient {
         continue;
       }
       if (status >= 400) throw new TargetHttpError({ status, method, endpoint, apiMessage: apiMessage(text) });
+      if (bytes) return bytes as T;
       const body = text === '' ? null : safeJson(text);
       if (!opts.schema) return body as T;
       const parsed = opts.schema.safeParse(body);

@@ -1,6 +1,10 @@
 import type { Config } from '../src/config.ts';
+import { DeskportError } from '../src/errors.ts';
 import type { CanonicalComment, CanonicalPerson, CanonicalTicket } from '../transform/canonical.ts';
 import type { TargetDirectory } from './target-directory.ts';
+
+/** Teamwork Desk's limit on one reply or note (account limits page). */
+export const MAX_BODY_CHARS = 1_038_336;
 
 /** A person as the v1 import takes them: matched by email, created if absent. */
 export interface ImportUser { email: string; firstName: string; lastName: string; type: 'user' | 'customer' }
@@ -21,6 +25,8 @@ export interface ImportTicket {
   subject: string;
   customer: ImportUser;
   assignedTo?: ImportUser;
+  /** The routed inbox's address (R13); absent: the import's fallbackInboxId. */
+  emailSource?: string;
   priority?: string;
   type?: string;
   tags: string[];
@@ -94,17 +100,42 @@ export function buildImportTicket(ctx: ImportContext, t: CanonicalTicket, commen
   const ordered = [...comments].sort((a, b) => a.position - b.position);
   const cc = t.ccSourceIds.map((id) => ctx.people.get(id)?.email).filter((e): e is string => !!e);
   const assignedTo = asAgent(ctx, t.assigneeSourceId);
+  const emailSource = routedInboxEmail(ctx, t);
   return {
     id: Number(t.sourceId),
     subject: t.subject || '(no subject)',
     customer: asCustomer(ctx, t.requesterSourceId),
     ...(assignedTo ? { assignedTo } : {}),
+    ...(emailSource ? { emailSource } : {}),
     ...(t.priority ? { priority: t.priority } : {}),
     ...(t.type ? { type: t.type } : {}),
     tags: t.tags,
     createdAt: t.createdAt,
     updatedAt: t.updatedAt,
     // R6: the ticket's CCs ride on its first message.
-    threads: ordered.map((c, i) => thread(ctx, c, i === 0 ? cc : [])),
+    threads: ordered.map((c, i) => checkLength(c.sourceId, thread(ctx, c, i === 0 ? cc : []))),
   };
+}
+
+/** R13: the routed inbox by name → its address; an inbox the target lacks fails the ticket (preflight lists them). */
+function routedInboxEmail(ctx: ImportContext, t: CanonicalTicket): string | undefined {
+  if (!t.inbox) return undefined;
+  const name = t.inbox.name.toLowerCase();
+  const inbox = ctx.directory.inboxes.find((i) => i.name?.toLowerCase() === name);
+  if (!inbox?.email) {
+    throw new DeskportError('DESKPORT_NO_INBOX', `ticket routed to inbox "${t.inbox.name}" (${t.inbox.rule}), which the target does not have${inbox ? ' with an address' : ''}`, {
+      hint: 'Create the inbox in Teamwork Desk or change inboxes in the mapping file, then run transform --remap.',
+    });
+  }
+  return inbox.email;
+}
+
+/** A body over the target's limit fails its ticket with the reason, before any call is spent. */
+function checkLength(commentId: string, t: ImportThread): ImportThread {
+  if (t.body.length > MAX_BODY_CHARS) {
+    throw new DeskportError('DESKPORT_BODY_TOO_LONG', `comment ${commentId} has ${t.body.length} characters; Teamwork Desk accepts at most ${MAX_BODY_CHARS} per message`, {
+      hint: 'Shorten the comment in the source, or exclude the ticket with a filter.',
+    });
+  }
+  return t;
 }

@@ -1,19 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import type { Registry } from 'prom-client';
 import type { Config } from '../src/config.ts';
-import { errorMessage, TargetHttpError } from '../src/errors.ts';
+import { DeskportError, errorMessage, TargetHttpError } from '../src/errors.ts';
 import type { Logger } from '../src/log.ts';
 import { counter } from '../src/metrics.ts';
 import {
-  claimForLoad, commentsOfTickets, markFailed, markLoaded, markSkipped, stagedBySourceIds, targetIds, ticketsNotReady,
-  type ClaimedRow, type Db,
+  claimForLoad, commentsOfTickets, failOrphanComments, markFailed, markLoaded, markSkipped, pendingCounts, renewClaims, stagedBySourceIds, targetIds,
+  ticketsNotReady, type ClaimedRow, type Db,
 } from '../staging/index.ts';
 import type { CanonicalCompany, CanonicalEntity, CanonicalPerson, CanonicalTicket } from '../transform/canonical.ts';
 import { OutcomeUnknownError, type TeamworkDeskClient } from './client.ts';
 import { buildImportTicket, type ImportContext, type ImportTicket, type ImportUser } from './import-payload.ts';
+import { LoadProgress } from './progress.ts';
 import { listAll, type TargetDirectory } from './target-directory.ts';
 
-export interface LoaderDeps { db: Db; client: TeamworkDeskClient; directory: TargetDirectory; log: Logger; registry: Registry }
+export interface LoaderDeps {
+  db: Db; client: TeamworkDeskClient; directory: TargetDirectory; log: Logger; registry: Registry;
+  /** Where the loader reports what it finished (the CLI renders it); a silent one by default. */
+  progress?: LoadProgress;
+}
 export interface LoadOptions {
   runId: number;
   /** Only these tickets (a demo by ids); their people and companies load as needed. */
@@ -45,13 +50,17 @@ export class Loader {
   private readonly loaderId = randomUUID();
   private readonly summary: LoadSummary;
   private readonly outcomes;
+  private readonly failures;
   private readonly source: string;
+  private readonly progress: LoadProgress;
 
   constructor(private readonly deps: LoaderDeps, private readonly config: Config) {
     this.source = config.source.name;
     const zero = () => ({ loaded: 0, skipped: 0, failed: 0 });
     this.summary = { companies: zero(), people: zero(), tickets: zero(), comments: zero(), calls: 0, seconds: 0 };
     this.outcomes = counter(deps.registry, 'deskport_load_records_total', 'Records the loader finished, by outcome', ['entity', 'outcome']);
+    this.failures = counter(deps.registry, 'deskport_load_failures_total', 'Records failed or put back in doubt, by kind of error (an HTTP status or an error code)', ['entity', 'reason']);
+    this.progress = deps.progress ?? new LoadProgress(deps.registry);
   }
 
   async run(opts: LoadOptions): Promise<LoadSummary> {
@@ -59,10 +68,19 @@ export class Loader {
     const calls0 = this.deps.client.callCount;
     let scope: { companies?: string[]; people?: string[] } = {};
     if (opts.ticketIds) scope = await this.scopeOfTickets(opts.ticketIds);
-    await this.drain('companies', scope.companies, (rows) => this.loadCompanies(rows, opts.runId));
-    await this.drain('people', scope.people, (rows) => this.loadPeople(rows, opts.runId));
-    await this.drain('tickets', opts.ticketIds, (rows) => this.loadTickets(rows, opts.runId), this.config.target.importBatchSize);
-    if (opts.finalPass) await this.failIncompleteTickets(opts.runId);
+    // Claims are kept fresh while this loader lives, so a loader that dies hands its rows over
+    // after one lease instead of holding them.
+    const heartbeat = setInterval(() => {
+      renewClaims(this.deps.db, this.loaderId).catch((err) => this.deps.log.warn({ err }, 'could not renew claims'));
+    }, Math.max(1000, (this.config.load.leaseSeconds * 1000) / 3));
+    try {
+      await this.drain('companies', scope.companies, (rows) => this.loadCompanies(rows, opts.runId));
+      await this.drain('people', scope.people, (rows) => this.loadPeople(rows, opts.runId));
+      await this.drain('tickets', opts.ticketIds, (rows) => this.loadTickets(rows, opts.runId), this.config.target.importBatchSize);
+      if (opts.finalPass) await this.failIncompleteTickets(opts.runId);
+    } finally {
+      clearInterval(heartbeat);
+    }
     this.summary.calls = this.deps.client.callCount - calls0;
     this.summary.seconds = (Date.now() - started) / 1000;
     return this.summary;
@@ -88,12 +106,15 @@ export class Loader {
 
   private async drain<E extends CanonicalEntity>(entity: E, sourceIds: string[] | undefined, handle: (rows: ClaimedRow<E>[]) => Promise<void>, limit = 50): Promise<void> {
     if (sourceIds && sourceIds.length === 0) return;
+    this.progress.start(entity, sourceIds ? sourceIds.length : (await pendingCounts(this.deps.db, this.source))[entity]);
     while (true) {
       const rows = await claimForLoad(this.deps.db, {
         entity, source: this.source, loaderId: this.loaderId, limit, leaseSeconds: this.config.load.leaseSeconds, ...(sourceIds ? { sourceIds } : {}),
       });
       if (rows.length === 0) return;
+      const calls = this.deps.client.callCount;
       await handle(rows);
+      this.progress.advance(rows.length, this.deps.client.callCount - calls);
     }
   }
 
@@ -106,6 +127,8 @@ export class Loader {
     // A write with no clear answer goes back to pending, in doubt: the next claim looks it up first.
     const retry = err instanceof OutcomeUnknownError;
     const reason = errorMessage(err);
+    // The label is the error's kind, never its message: labels must stay few.
+    this.failures.inc({ entity, reason: err instanceof TargetHttpError ? `http_${err.status}` : err instanceof DeskportError ? err.code : 'other' }, sourceIds.length);
     await markFailed(this.deps.db, { entity, source: this.source, runId, sourceIds, reason, retry, maxAttempts: this.config.load.maxAttempts });
     if (!retry) this.count(entity, 'failed', sourceIds.length);
     this.deps.log.warn({ entity, sourceIds: sourceIds.slice(0, 5), reason }, retry ? 'outcome unknown; will look up and retry' : 'record failed');
@@ -246,8 +269,17 @@ export class Loader {
       await this.fail('tickets', ids, err, runId);
       return;
     }
-    const payloads = rows.map((r) => buildImportTicket(ctx, r.data, comments.get(r.sourceId) ?? []));
-    await this.importTickets(rows.map((r) => r.data), payloads, runId);
+    const tickets: CanonicalTicket[] = [];
+    const payloads: ImportTicket[] = [];
+    for (const r of rows) {
+      try {
+        payloads.push(buildImportTicket(ctx, r.data, comments.get(r.sourceId) ?? []));
+        tickets.push(r.data);
+      } catch (err) {
+        await this.fail('tickets', [r.sourceId], err, runId);
+      }
+    }
+    if (tickets.length > 0) await this.importTickets(tickets, payloads, runId);
   }
 
   /** One import call for the batch; a rejected batch is split so one bad ticket fails alone. */
@@ -321,6 +353,8 @@ export class Loader {
       await markFailed(this.deps.db, { entity: 'tickets', source: this.source, runId, sourceIds: [t.sourceId], reason, fromStates: ['pending'] });
       this.count('tickets', 'failed');
     }
+    // Comments of a ticket that never reached staging (rejected) would otherwise stay pending: missing.
+    this.count('comments', 'failed', await failOrphanComments(this.deps.db, this.source, runId));
   }
 }
 

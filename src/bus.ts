@@ -3,7 +3,11 @@ import { ServiceUnavailableError } from './errors.ts';
 import type { Logger } from './log.ts';
 
 /** The entities a source produces, one topic each. */
-export const RAW_ENTITIES = ['organizations', 'users', 'groups', 'ticket_fields', 'tickets', 'comments'] as const;
+export const RAW_ENTITIES = [
+  'organizations', 'users', 'groups', 'ticket_fields', 'tickets', 'comments',
+  // API extraction only: ticket forms and the Help Center (R8); transform ignores what it does not map yet.
+  'ticket_forms', 'kb_categories', 'kb_sections', 'kb_articles',
+] as const;
 export type RawEntity = (typeof RAW_ENTITIES)[number];
 
 export function rawTopic(prefix: string, source: string, entity: string): string {

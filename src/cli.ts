@@ -3,17 +3,20 @@ import { openApp } from './app.ts';
 import { loadConfig, type ConfigInput } from './config.ts';
 import { runDemo } from './demo.ts';
 import { DeskportError } from './errors.ts';
+import { runLoadStage, formatLoadSummary } from './load-stage.ts';
 import { runPipeline } from './pipeline.ts';
+import { progressView } from './progress-view.ts';
 import { formatReport } from './report.ts';
 import { getRun, runCounts, runReasons } from '../staging/index.ts';
 
-interface GlobalOpts { config?: string; debug?: boolean; source?: string; topicPrefix?: string; logLevel?: string }
+interface GlobalOpts { config?: string; debug?: boolean; source?: string; topicPrefix?: string; logLevel?: string; mapping?: string }
 
 function configFrom(opts: GlobalOpts) {
   const overrides: ConfigInput = {};
   if (opts.source) overrides.source = { path: opts.source };
   if (opts.topicPrefix) overrides.topicPrefix = opts.topicPrefix;
   if (opts.logLevel) overrides.logLevel = opts.logLevel as ConfigInput['logLevel'];
+  if (opts.mapping) overrides.mapping = { file: opts.mapping };
   return loadConfig({ file: opts.config, overrides });
 }
 
@@ -21,6 +24,7 @@ const program = new Command('deskport')
   .description('Migrate a whole help desk into Teamwork Desk, with nothing lost and proof of it.')
   .addOption(new Option('-c, --config <file>', 'JSON config file (env DESKPORT_CONFIG)'))
   .addOption(new Option('--source <path>', 'the source export file (env DESKPORT_SOURCE_PATH)'))
+  .addOption(new Option('-m, --mapping <file>', 'mapping file, YAML or JSON (env DESKPORT_MAPPING); see examples/mapping.yaml'))
   .addOption(new Option('--topic-prefix <prefix>', 'Kafka topic prefix (env DESKPORT_TOPIC_PREFIX)'))
   .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']))
   .option('--debug', 'show stack traces on errors')
@@ -36,7 +40,8 @@ program.command('demo')
   .action(async () => {
     const app = await openApp(configFrom(program.opts()));
     try {
-      const { report, sandboxStateFile } = await runDemo(app);
+      const view = progressView();
+      const { report, sandboxStateFile } = await runDemo(app, { onProgress: view.update }).finally(view.stop);
       console.log(formatReport(report));
       if (sandboxStateFile) {
         console.log(`\nThe sandbox's content is saved in ${sandboxStateFile}; browse it with:\n  npm run sandbox -- --state-file ${sandboxStateFile}`);
@@ -53,9 +58,84 @@ program.command('run')
   .action(async () => {
     const app = await openApp(configFrom(program.opts()));
     try {
-      const report = await runPipeline(app, app.config, { kind: 'run' });
+      const view = progressView();
+      const report = await runPipeline(app, app.config, { kind: 'run', onProgress: view.update }).finally(view.stop);
       console.log(formatReport(report));
       process.exitCode = report.counts.some((c) => c.failed > 0 || c.missing > 0) ? 2 : 0;
+    } finally {
+      await app.close();
+    }
+  });
+
+program.command('load')
+  .description('Load what staging holds into the target: a stage of its own; several can run at once and share the rate limit')
+  .option('--retry-failed', 'put the failed rows back to pending first (only those are retried)')
+  .option('--final', 'transform has caught up: fail tickets still missing comments instead of waiting for them')
+  .addHelpText('after', '\nExamples:\n  npx deskport load\n  npx deskport load --retry-failed')
+  .action(async (opts: { retryFailed?: boolean; final?: boolean }) => {
+    const app = await openApp(configFrom(program.opts()));
+    try {
+      const summary = await runLoadStage(app, { retryFailed: opts.retryFailed === true, finalPass: opts.final === true });
+      console.log(formatLoadSummary(summary));
+      process.exitCode = summary.tickets.failed + summary.people.failed + summary.companies.failed > 0 ? 2 : 0;
+    } finally {
+      await app.close();
+    }
+  });
+
+program.command('transform')
+  .description('The transform stage: consume the raw topics into staging (until Ctrl-C); or re-apply the mapping / check its references')
+  .option('--remap', 're-apply the current mapping file to every staged record, from the raw records staging keeps (no re-extract)')
+  .option('--preflight', 'list every mapping reference (agents, inboxes, statuses, custom fields, groups) missing in the source or target')
+  .addHelpText('after', '\nExamples:\n  npx deskport transform\n  npx deskport --mapping mapping.yaml transform --remap\n  npx deskport --mapping mapping.yaml transform --preflight')
+  .action(async (opts: { remap?: boolean; preflight?: boolean }) => {
+    const app = await openApp(configFrom(program.opts()));
+    try {
+      if (opts.remap) {
+        const { remapStaged } = await import('../transform/remap.ts');
+        const summary = await remapStaged(app.db, app.config, { log: app.log });
+        for (const [entity, s] of Object.entries(summary.byEntity)) {
+          console.log(`${entity.padEnd(10)} ${String(s.rows).padStart(8)} remapped  ${String(s.changed).padStart(8)} changed${s.noRaw > 0 ? `  ${s.noRaw} without a raw record (re-extract them)` : ''}`);
+        }
+        console.log(`remap took ${summary.seconds.toFixed(1)} s`);
+      }
+      if (opts.preflight) {
+        const { preflightAgainstTarget, formatPreflight } = await import('../transform/preflight.ts');
+        const { TargetDirectory } = await import('../load/target-directory.ts');
+        const { connectTarget } = await import('./target.ts');
+        const client = connectTarget(app, app.config);
+        try {
+          const result = await preflightAgainstTarget(app.db, app.config, await TargetDirectory.read(client), client);
+          console.log(formatPreflight(result));
+          process.exitCode = result.errors.length > 0 ? 2 : 0;
+        } finally {
+          await client.close();
+        }
+      }
+      if (!opts.remap && !opts.preflight) {
+        const { startTransform } = await import('../transform/index.ts');
+        const handle = await startTransform(app, app.config);
+        await new Promise<void>((resolve) => {
+          process.once('SIGINT', resolve);
+          process.once('SIGTERM', resolve);
+        });
+        await handle.close();
+      }
+    } finally {
+      await app.close();
+    }
+  });
+
+program.command('init')
+  .description('Write a starter mapping file from what the source has (staged agents, groups, statuses, custom fields)')
+  .argument('[file]', 'where to write it', 'mapping.yaml')
+  .option('--force', 'overwrite an existing file')
+  .action(async (file: string, opts: { force?: boolean }) => {
+    const app = await openApp(configFrom(program.opts()));
+    try {
+      const { writeStarterMapping } = await import('../transform/init.ts');
+      await writeStarterMapping(app.db, app.config, file, { force: opts.force === true });
+      console.log(`wrote ${file}; edit it, then: npx deskport --mapping ${file} transform --preflight`);
     } finally {
       await app.close();
     }

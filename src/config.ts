@@ -1,6 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { z } from 'zod';
 import { ConfigError } from './errors.ts';
+import { MappingExtras, MappingFileError, mappingFileToConfig, readMappingFile } from '../transform/mapping-file.ts';
 
 /**
  * The one place that reads process.env. Configuration comes from (lowest to highest priority)
@@ -19,10 +20,38 @@ export const ConfigSchema = z.object({
   topicPrefix: z.string().regex(/^[a-zA-Z0-9._-]+$/).default('deskport'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   source: z.object({
-    kind: z.literal('zendesk-export').default('zendesk-export'),
+    /** zendesk-export: a JSON/NDJSON export file (or directory, .gz allowed); zendesk-api: the live API. */
+    kind: z.enum(['zendesk-export', 'zendesk-api']).default('zendesk-export'),
     /** Short name used in topics, staging keys and tags. */
     name: z.string().regex(/^[a-z0-9_-]+$/).default('zendesk'),
     path: z.string().min(1).default('data/sample/zendesk-export.json'),
+    /** Zendesk API: a full base URL (https://acme.zendesk.com, http://127.0.0.1:8080) or a subdomain (acme). */
+    url: z.string().min(1).optional(),
+    /** Basic auth `{email}/token:{apiToken}`; or a bearer oauthToken. Tokens come from the environment only. */
+    email: z.string().min(1).optional(),
+    apiToken: z.string().min(1).optional(),
+    oauthToken: z.string().min(1).optional(),
+    /** First run's start: unix seconds or an ISO date; later delta runs start from the stored high-water mark. */
+    startTime: z.union([z.number().int().nonnegative(), z.iso.datetime({ offset: true })]).default(0),
+    pageSize: z.number().int().min(1).max(1000).default(1000),
+    /** Bounded retries: 429s and 5xx/network errors per request before the extractor stops with a clear error. */
+    maxRetries: z.number().int().min(0).default(8),
+    /** A Retry-After longer than this is not waited out (never hang); the run stops and says so. */
+    maxRetryAfterSeconds: z.number().int().positive().default(600),
+    /** First backoff after a 5xx/network error (doubles per attempt). */
+    retryBaseMs: z.number().int().positive().default(1000),
+    requestTimeoutMs: z.number().int().positive().default(60_000),
+    /** Attachments and inline images are streamed into this content-addressed store; default `<workDir>/blobs`. */
+    blobDir: z.string().min(1).optional(),
+    fetchAttachments: z.boolean().default(true),
+    attachmentConcurrency: z.number().int().min(1).max(32).default(4),
+    helpCenter: z.boolean().default(true),
+  }).superRefine((s, ctx) => {
+    if (s.kind !== 'zendesk-api') return;
+    if (!s.url) ctx.addIssue({ code: 'custom', path: ['url'], message: 'required for the zendesk-api source (DESKPORT_SOURCE_URL: a URL or a subdomain)' });
+    if (!s.oauthToken && !(s.email && s.apiToken)) {
+      ctx.addIssue({ code: 'custom', path: ['apiToken'], message: 'the zendesk-api source needs DESKPORT_SOURCE_EMAIL + DESKPORT_SOURCE_API_TOKEN, or DESKPORT_SOURCE_OAUTH_TOKEN' });
+    }
   }).prefault({}),
   target: z.object({
     /** Site base URL, e.g. https://acme.teamwork.com. Unset: the embedded sandbox is started. */
@@ -36,6 +65,8 @@ export const ConfigSchema = z.object({
     fallbackInboxId: z.number().int().positive().optional(),
     /** Share of the target's rate limit deskport may spend (leave room for live integrations). */
     rateLimitCeiling: z.number().gt(0).max(1).default(1),
+    /** The target's rate-limit window (documented: a minute); the limit itself is learned from its headers. */
+    rateLimitWindowSeconds: z.number().positive().default(60),
     requestTimeoutMs: z.number().int().positive().default(30_000),
   }).prefault({}),
   mapping: z.object({
@@ -51,13 +82,38 @@ export const ConfigSchema = z.object({
     typeMap: z.record(z.string(), z.string()).default({ question: 'Question', incident: 'Incident', problem: 'Problem', task: 'Task' }),
     /** Customers without an email get `<source>-user-<id>@<domain>` so their tickets still migrate. */
     placeholderEmailDomain: z.string().min(3).default('customers.deskport.invalid'),
+    // Agent overrides, custom fields, routing, filters, enrichments: transform/mapping-file.ts.
+    ...MappingExtras,
   }).prefault({}),
   load: z.object({
-    /** A row claimed longer ago than this by a loader that vanished is taken over (in doubt). */
-    leaseSeconds: z.number().int().positive().default(300),
+    /** A live loader renews its claims every third of this; a dead loader's rows are taken over after it. */
+    leaseSeconds: z.number().int().positive().default(30),
     maxAttempts: z.number().int().min(1).default(5),
   }).prefault({}),
+  /** Prometheus `/metrics` (and `/healthz`) of a long-running stage; no port: not exposed. */
+  metrics: z.object({
+    port: z.number().int().min(0).max(65535).optional(),
+    /** Loopback unless told otherwise (a container sets 0.0.0.0 so Prometheus can reach it). */
+    host: z.string().min(1).default('127.0.0.1'),
+  }).prefault({}),
+  /** `deskport serve`: the reconciliation API and report page (R27). */
+  serve: z.object({
+    /** Loopback by default; any other address requires a bearer token. */
+    host: z.string().min(1).default('127.0.0.1'),
+    port: z.number().int().min(0).max(65535).default(8787),
+    /** Bearer token (DESKPORT_SERVE_TOKEN, environment only); required unless bound to loopback. */
+    token: z.string().min(16, 'must be at least 16 characters').optional(),
+  }).superRefine((s, ctx) => {
+    if (!isLoopbackHost(s.host) && !s.token) {
+      ctx.addIssue({ code: 'custom', path: ['host'], message: `binding ${s.host} (not loopback) requires a bearer token: set DESKPORT_SERVE_TOKEN` });
+    }
+  }).prefault({}),
 });
+
+/** 127.0.0.0/8, ::1 and localhost only reach this machine. */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
 
 export type Config = z.infer<typeof ConfigSchema>;
 export type ConfigInput = z.input<typeof ConfigSchema>;
@@ -73,9 +129,26 @@ function fromEnv(env: Env): Record<string, unknown> {
   if (env.DESKPORT_TOPIC_PREFIX) out.topicPrefix = env.DESKPORT_TOPIC_PREFIX;
   if (env.DESKPORT_LOG_LEVEL) out.logLevel = env.DESKPORT_LOG_LEVEL;
   if (env.DESKPORT_SOURCE_PATH) out.source.path = env.DESKPORT_SOURCE_PATH;
+  if (env.DESKPORT_MAPPING) out.mapping = { file: env.DESKPORT_MAPPING };
+  if (env.DESKPORT_SOURCE_KIND) out.source.kind = env.DESKPORT_SOURCE_KIND;
+  if (env.DESKPORT_SOURCE_URL) out.source.url = env.DESKPORT_SOURCE_URL;
+  if (env.DESKPORT_SOURCE_EMAIL) out.source.email = env.DESKPORT_SOURCE_EMAIL;
+  if (env.DESKPORT_SOURCE_API_TOKEN) out.source.apiToken = env.DESKPORT_SOURCE_API_TOKEN;
+  if (env.DESKPORT_SOURCE_OAUTH_TOKEN) out.source.oauthToken = env.DESKPORT_SOURCE_OAUTH_TOKEN;
+  if (env.DESKPORT_SOURCE_START_TIME) out.source.startTime = /^\d+$/.test(env.DESKPORT_SOURCE_START_TIME) ? Number(env.DESKPORT_SOURCE_START_TIME) : env.DESKPORT_SOURCE_START_TIME;
+  if (env.DESKPORT_BLOB_DIR) out.source.blobDir = env.DESKPORT_BLOB_DIR;
   if (env.DESKPORT_TARGET_URL) out.target.url = env.DESKPORT_TARGET_URL;
   if (env.DESKPORT_TARGET_API_KEY) out.target.apiKey = env.DESKPORT_TARGET_API_KEY;
   if (env.DESKPORT_TARGET_API_KEY_FILE) out.target.apiKey = readSecretFile(env.DESKPORT_TARGET_API_KEY_FILE);
+  if (env.DESKPORT_SERVE_HOST || env.DESKPORT_SERVE_PORT || env.DESKPORT_SERVE_TOKEN) {
+    out.serve = {
+      ...(env.DESKPORT_SERVE_HOST ? { host: env.DESKPORT_SERVE_HOST } : {}),
+      ...(env.DESKPORT_SERVE_PORT ? { port: Number(env.DESKPORT_SERVE_PORT) } : {}),
+      ...(env.DESKPORT_SERVE_TOKEN ? { token: env.DESKPORT_SERVE_TOKEN } : {}),
+    };
+  }
+  if (env.DESKPORT_METRICS_PORT) out.metrics = { ...out.metrics, port: Number(env.DESKPORT_METRICS_PORT) };
+  if (env.DESKPORT_METRICS_HOST) out.metrics = { ...out.metrics, host: env.DESKPORT_METRICS_HOST };
   return out;
 }
 
@@ -124,8 +197,14 @@ function readConfigFile(path: string): Record<string, unknown> {
   try {
     const parsed = JSON.parse(text);
     if (!isPlainObject(parsed)) throw new Error('top level is not an object');
+    if (isPlainObject(parsed.source) && ('apiToken' in parsed.source || 'oauthToken' in parsed.source)) {
+      throw new ConfigError([`config file ${path}: source tokens must not be stored in the config file; use DESKPORT_SOURCE_API_TOKEN or DESKPORT_SOURCE_OAUTH_TOKEN`]);
+    }
     if (isPlainObject(parsed.target) && 'apiKey' in parsed.target) {
       throw new ConfigError([`config file ${path}: target.apiKey must not be stored in the config file; use DESKPORT_TARGET_API_KEY or DESKPORT_TARGET_API_KEY_FILE`]);
+    }
+    if (isPlainObject(parsed.serve) && 'token' in parsed.serve) {
+      throw new ConfigError([`config file ${path}: serve.token must not be stored in the config file; use DESKPORT_SERVE_TOKEN`]);
     }
     return parsed;
   } catch (err) {
@@ -138,9 +217,22 @@ export function loadConfig(opts: { file?: string; env?: Env; overrides?: ConfigI
   const env = opts.env ?? process.env;
   const file = opts.file ?? env.DESKPORT_CONFIG;
   let raw: Record<string, unknown> = {};
-  if (file) raw = merge(raw, readConfigFile(file));
-  raw = merge(raw, fromEnv(env));
-  if (opts.overrides) raw = merge(raw, opts.overrides as Record<string, unknown>);
+  const fileLayer = file ? readConfigFile(file) : {};
+  const envLayer = fromEnv(env);
+  const overrideLayer = (opts.overrides ?? {}) as Record<string, unknown>;
+  raw = merge(merge(fileLayer, envLayer), overrideLayer);
+  // The mapping file sits above the config file and below env and flags.
+  const mappingPath = (raw.mapping as { file?: unknown } | undefined)?.file;
+  if (typeof mappingPath === 'string' && mappingPath) {
+    let fromMapping: Record<string, unknown>;
+    try {
+      fromMapping = mappingFileToConfig(readMappingFile(mappingPath));
+    } catch (err) {
+      if (err instanceof MappingFileError) throw new ConfigError(err.problems.map((p) => `mapping file ${mappingPath}: ${p}`));
+      throw err;
+    }
+    raw = merge(merge(merge(fileLayer, { mapping: fromMapping }), envLayer), overrideLayer);
+  }
   const parsed = ConfigSchema.safeParse(raw);
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));

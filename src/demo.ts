@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { readZendeskExport } from '../extract/zendesk-export.ts';
 import { startSandbox } from '../test/sandbox/index.ts';
+import type { ProgressSnapshot } from '../load/progress.ts';
 import type { App } from './app.ts';
 import type { Config } from './config.ts';
 import { runPipeline } from './pipeline.ts';
@@ -29,7 +30,7 @@ async function agentsOf(path: string): Promise<{ firstName: string; lastName: st
  * The end-to-end demo on embedded defaults: the bundled sample export goes through Kafka and
  * staging into the Teamwork Desk sandbox (unless a real target is configured).
  */
-export async function runDemo(app: App): Promise<{ report: RunReport; sandboxStateFile: string | null }> {
+export async function runDemo(app: App, opts: { onProgress?: (s: ProgressSnapshot) => void } = {}): Promise<{ report: RunReport; sandboxStateFile: string | null }> {
   let config: Config = app.config;
   let sandbox: Awaited<ReturnType<typeof startSandbox>> | null = null;
   let stateFile: string | null = null;
@@ -40,7 +41,7 @@ export async function runDemo(app: App): Promise<{ report: RunReport; sandboxSta
     app.log.info({ url: sandbox.url, stateFile }, 'Teamwork Desk sandbox started');
   }
   try {
-    return { report: await runPipeline(app, config, { kind: 'demo' }), sandboxStateFile: stateFile };
+    return { report: await runPipeline(app, config, { kind: 'demo', ...opts }), sandboxStateFile: stateFile };
   } finally {
     await sandbox?.close();
   }

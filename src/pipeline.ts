@@ -3,6 +3,7 @@ import type { Kafka } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import { runExtract } from '../extract/index.ts';
 import { Loader } from '../load/loader.ts';
+import { LoadProgress, type ProgressSnapshot } from '../load/progress.ts';
 import { TargetDirectory } from '../load/target-directory.ts';
 import { createRun, finishRun, runCounts, runReasons, type Db, type RunKind } from '../staging/index.ts';
 import { startTransform } from '../transform/index.ts';
@@ -11,6 +12,9 @@ import type { Config } from './config.ts';
 import { DeskportError } from './errors.ts';
 import type { Logger } from './log.ts';
 import type { RunReport } from './report.ts';
+import { writeReportFiles } from './report-files.ts';
+import { maybeStartMetricsServer } from './metrics-server.ts';
+import { setRunState } from './run-state.ts';
 import { connectTarget } from './target.ts';
 
 export interface PipelineDeps { db: Db; kafka: Kafka; log: Logger; registry: Registry }
@@ -35,36 +39,51 @@ async function waitForTransform(kafka: Kafka, groupId: string, targets: Map<stri
 }
 
 /**
+ * Extract the whole source into Kafka, then run transform until it committed everything that
+ * was produced: afterwards staging holds every record of the run (or its reject).
+ */
+export async function extractAndStage(deps: PipelineDeps, config: Config, runId: number, transformTimeoutMs = 600_000): Promise<void> {
+  const { db, kafka, log, registry } = deps;
+  const extracted = await runExtract({ db, kafka, log: log.child({ stage: 'extract' }), registry }, config, runId);
+  log.info({ runId, ...extracted.byEntity }, 'extracted');
+
+  const transform = await startTransform({ db, kafka, log: log.child({ stage: 'transform' }), registry }, config);
+  try {
+    const admin = kafka.admin();
+    await admin.connect();
+    const targets = await endOffsets(admin, transform.topics).finally(() => admin.disconnect());
+    await waitForTransform(kafka, transform.groupId, targets, transformTimeoutMs);
+  } finally {
+    await transform.close();
+  }
+}
+
+/**
  * One whole run in one process: extract → Kafka → transform → staging → load → report.
  * Each stage is also a process of its own for operators who scale out (R25); this is the
  * convenience path the demo and a single-machine migration use.
  */
-export async function runPipeline(deps: PipelineDeps, config: Config, opts: { kind: RunKind; transformTimeoutMs?: number }): Promise<RunReport> {
-  const { db, kafka, log, registry } = deps;
+export async function runPipeline(deps: PipelineDeps, config: Config, opts: {
+  kind: RunKind; transformTimeoutMs?: number; onProgress?: (s: ProgressSnapshot) => void;
+}): Promise<RunReport> {
+  const { db, log, registry } = deps;
+  // Exposed for the whole run when configured (DESKPORT_METRICS_PORT), so Prometheus sees every stage.
+  const metrics = await maybeStartMetricsServer({ registry, log }, config);
   const runId = await createRun(db, opts.kind, config.source.name, { sourcePath: config.source.path });
   log.info({ runId }, 'run started');
   try {
-    const extracted = await runExtract({ db, kafka, log: log.child({ stage: 'extract' }), registry }, config, runId);
-    log.info({ runId, ...extracted.byEntity }, 'extracted');
-
-    const admin = kafka.admin();
-    await admin.connect();
-    const transform = await startTransform({ db, kafka, log: log.child({ stage: 'transform' }), registry }, config);
-    try {
-      const targets = await endOffsets(admin, transform.topics);
-      await admin.disconnect();
-      await waitForTransform(kafka, transform.groupId, targets, opts.transformTimeoutMs ?? 600_000);
-    } finally {
-      await transform.close();
-    }
+    setRunState(registry, 'staging');
+    await extractAndStage(deps, config, runId, opts.transformTimeoutMs);
     log.info({ runId }, 'staged');
+    setRunState(registry, 'loading');
 
     const client = connectTarget({ db, log, registry }, config);
     let calls = 0;
     let seconds = 0;
     try {
       const directory = await TargetDirectory.read(client);
-      const summary = await new Loader({ db, client, directory, log: log.child({ stage: 'load' }), registry }, config).run({ runId, finalPass: true });
+      const progress = new LoadProgress(registry, opts.onProgress);
+      const summary = await new Loader({ db, client, directory, log: log.child({ stage: 'load' }), registry, progress }, config).run({ runId, finalPass: true });
       calls = client.callCount;
       seconds = summary.seconds;
     } finally {
@@ -72,9 +91,17 @@ export async function runPipeline(deps: PipelineDeps, config: Config, opts: { ki
     }
     const report: RunReport = { runId, counts: await runCounts(db, runId), reasons: await runReasons(db, runId), calls, seconds };
     await finishRun(db, runId, 'done', { counts: report.counts, calls, seconds });
+    report.reportDir = (await writeReportFiles(db, config.workDir, runId))?.dir;
+    log.info({ runId, reportDir: report.reportDir }, 'report files written');
+    setRunState(registry, 'done');
     return report;
   } catch (err) {
+    setRunState(registry, 'failed');
     await finishRun(db, runId, 'failed', { error: (err as Error).message }).catch(() => undefined);
+    // A failed run gets its report files too: they show how far it got.
+    await writeReportFiles(db, config.workDir, runId).catch((e: unknown) => log.warn({ err: e }, 'could not write the report files'));
     throw err;
+  } finally {
+    await metrics?.close();
   }
 }

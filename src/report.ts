@@ -6,6 +6,8 @@ export interface RunReport {
   reasons: ReasonCount[];
   calls: number;
   seconds: number;
+  /** Where the run's report files were written (src/report-files.ts). */
+  reportDir?: string | undefined;
 }
 
 const COLUMNS: (keyof EntityCounts)[] = ['extracted', 'rejected', 'staged', 'loaded', 'skipped', 'failed', 'pending', 'missing'];
@@ -23,11 +25,12 @@ export function formatReport(r: RunReport): string {
   }
   const missing = r.counts.filter((c) => c.missing > 0);
   if (missing.length > 0) {
-    out.push('', `!! MISSING RECORDS: ${missing.map((c) => `${c.missing} ${c.entity}`).join(', ')} were extracted but never reached staging`);
+    out.push('', `!! MISSING RECORDS: ${missing.map((c) => `${c.missing} ${c.entity}`).join(', ')} were extracted but neither migrated, skipped nor failed`);
   }
   if (r.reasons.length > 0) {
     out.push('', 'skipped / failed / rejected, by reason:');
     for (const reason of r.reasons) out.push(`  ${String(reason.count).padStart(6)}  ${reason.entity} ${reason.state}: ${reason.reason}`);
   }
+  if (r.reportDir) out.push('', `report files: ${r.reportDir}`);
   return out.join('\n');
 }

@@ -17,6 +17,7 @@ export function connectTarget(deps: { db: Db; log: Logger; registry: Registry },
   const waiting = gauge(deps.registry, 'deskport_load_rate_wait_seconds', 'Last wait imposed by the shared rate budget');
   const budget = new PostgresRateBudget(deps.db, {
     account: new URL(url!).origin, initialLimit: 120, ceiling: config.target.rateLimitCeiling,
+    windowMs: config.target.rateLimitWindowSeconds * 1000,
     onWait: (ms) => waiting.set(ms / 1000),
   });
   return new TeamworkDeskClient({

@@ -32,8 +32,14 @@ export async function migrateStaging(db: Db): Promise<void> {
 export * from './queries/runs.ts';
 export * from './queries/checkpoints.ts';
 export * from './queries/upsert-batch.ts';
+export * from './queries/source-refs.ts';
 export * from './queries/rejects.ts';
 export * from './queries/claim-for-load.ts';
 export * from './queries/mark-load-state.ts';
 export * from './queries/report.ts';
 export * from './queries/rate-budget.ts';
+export * from './queries/reconciliation.ts';
+export * from './queries/verify.ts';
+export * from './queries/attachments.ts';
+export * from './queries/extract-ticket-state.ts';
+export * from './queries/fail-orphan-comments.ts';

@@ -68,9 +68,12 @@ export function testConfig(overrides: ConfigInput = {}): Config {
 }
 
 /** Pipeline dependencies over a fresh database and the shared Kafka. */
-export async function pipelineDeps(): Promise<PipelineDeps & { drop(): Promise<void> }> {
+export async function pipelineDeps(): Promise<PipelineDeps & { databaseUrl: string; brokers: string[]; drop(): Promise<void> }> {
   const svc = await services();
   const database = await freshDatabase();
   const log = createLogger({ level: process.env.DESKPORT_TEST_LOG ?? 'warn' });
-  return { db: database.db, kafka: createKafka(svc.brokers, log), log, registry: createRegistry(), drop: database.drop };
+  return {
+    db: database.db, kafka: createKafka(svc.brokers, log), log, registry: createRegistry(), drop: database.drop,
+    databaseUrl: database.url, brokers: svc.brokers,
+  };
 }

@@ -1,11 +1,16 @@
-import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
+import type { Admin, Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import type { Registry } from 'prom-client';
-import { dlqTopic, rawTopic, RAW_ENTITIES } from '../src/bus.ts';
+import { dlqTopic, endOffsets, groupCaughtUp, rawTopic, RAW_ENTITIES } from '../src/bus.ts';
 import type { Config } from '../src/config.ts';
 import type { Logger } from '../src/log.ts';
-import { counter, histogram } from '../src/metrics.ts';
-import { insertRejects, upsertBatch, type Db, type RejectRow, type StagedRow } from '../staging/index.ts';
-import { mapZendeskEnvelope } from './map-record.ts';
+import { counter, gauge, histogram } from '../src/metrics.ts';
+import {
+  insertRejects, settleFilteredComments, upsertBatch, upsertRefs, type Db, type RefRow, type RejectRow, type StagedRow,
+} from '../staging/index.ts';
+import type { CanonicalComment, CanonicalTicket } from './canonical.ts';
+import { watchConsumerLag } from './consumer-lag.ts';
+import { finishMapping, mapZendeskSource, type MapOutcome } from './map-record.ts';
+import { neededRefKinds, REF_TOPIC, referencedIds, StagingRefs, type RefKind } from './refs.ts';
 
 export interface TransformDeps { db: Db; kafka: Kafka; log: Logger; registry: Registry }
 export interface TransformHandle {
@@ -32,6 +37,10 @@ export async function startTransform(deps: TransformDeps, config: Config): Promi
   const recordsOut = counter(registry, 'deskport_transform_records_staged_total', 'Canonical rows written to staging', ['entity']);
   const rejected = counter(registry, 'deskport_transform_records_rejected_total', 'Records rejected by validation', ['entity']);
   const batchSeconds = histogram(registry, 'deskport_transform_batch_duration_seconds', 'Time to map and stage one batch');
+  // Lag per partition: high watermark minus the next offset to read, set after each batch and by
+  // a poll (which sees a stalled consumer). Labels: entity and partition number, both bounded.
+  const lag = gauge(registry, 'deskport_transform_consumer_lag_messages', 'Messages not yet consumed, per raw topic partition', ['entity', 'partition']);
+  const rejectReasons = counter(registry, 'deskport_transform_rejects_total', 'Records rejected, by entity and kind of reason', ['entity', 'reason']);
 
   const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
@@ -39,13 +48,55 @@ export async function startTransform(deps: TransformDeps, config: Config): Promi
   await consumer.connect();
   await consumer.subscribe({ topics, fromBeginning: true });
 
-  async function handleBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  const mapping = config.mapping;
+  // Names the mapping file uses (groups, fields…) come from other topics; tickets wait for them.
+  const neededKinds = neededRefKinds(mapping);
+  const refs = new StagingRefs(db, config.source.name);
+  const filtering = Object.keys(mapping.filters).length > 0;
+  let admin: Admin | null = null;
+  const caughtUpAt = new Map<RefKind, number>();
+
+  /** True once the transform group consumed everything on the topic that feeds this kind of reference. */
+  async function refTopicCaughtUp(kind: RefKind): Promise<boolean> {
+    if (caughtUpAt.has(kind)) return true;
+    if (!admin) {
+      admin = kafka.admin();
+      await admin.connect();
+    }
+    const topic = rawTopic(config.topicPrefix, config.source.name, REF_TOPIC[kind]);
+    const done = await groupCaughtUp(admin, groupId, await endOffsets(admin, [topic]));
+    if (done) caughtUpAt.set(kind, Date.now());
+    return done;
+  }
+
+  /**
+   * Resolves the names a ticket batch needs. False: some are not staged yet while their topic is
+   * still being consumed; the caller pauses this partition and the batch comes again.
+   */
+  async function refsReady(tickets: CanonicalTicket[]): Promise<boolean> {
+    if (neededKinds.size === 0 || tickets.length === 0) return true;
+    const missing = await refs.load(referencedIds(tickets, neededKinds));
+    for (const kind of missing.keys()) {
+      if (!(await refTopicCaughtUp(kind))) return false;
+    }
+    return true;
+  }
+
+  async function handleBatch({ batch, resolveOffset, heartbeat, isRunning, isStale, pause }: EachBatchPayload): Promise<void> {
     if (!isRunning() || isStale() || batch.messages.length === 0) return;
     const end = batchSeconds.startTimer();
     const entity = batch.topic.slice(batch.topic.lastIndexOf('.') + 1);
     // The run id travels in each envelope; a batch can straddle two runs, so rows group by run.
     const rowsByRun = new Map<number, StagedRow[]>();
+    const refsByRun = new Map<number, RefRow[]>();
+    const addRow = (runId: number, row: StagedRow) => {
+      const list = rowsByRun.get(runId);
+      if (list) list.push(row);
+      else rowsByRun.set(runId, [row]);
+      recordsOut.inc({ entity: row.entity });
+    };
     const rejects: RejectRow[] = [];
+    const outcomes: { outcome: MapOutcome & { runId?: number }; offset: string; parsed: unknown }[] = [];
     let staged = 0;
     for (const message of batch.messages) {
       let parsed: unknown;
@@ -60,24 +111,45 @@ export async function startTransform(deps: TransformDeps, config: Config): Promi
         });
         continue;
       }
-      const outcome = mapZendeskEnvelope(parsed, config.mapping);
+      outcomes.push({ outcome: mapZendeskSource(parsed, mapping), offset: message.offset, parsed });
+    }
+    const tickets = outcomes.flatMap(({ outcome: o }) => (o.kind === 'staged' && o.row.entity === 'tickets' ? [o.row.data as CanonicalTicket] : []));
+    if (!(await refsReady(tickets))) {
+      // Not resolved: nothing staged, nothing committed; the batch is fetched again after resume.
+      const resume = pause();
+      setTimeout(resume, 250).unref();
+      end();
+      return;
+    }
+    const ticketIds: string[] = [];
+    for (const { outcome: raw, offset, parsed } of outcomes) {
+      const outcome = finishMapping(raw, mapping, refs);
       if (outcome.kind === 'staged') {
         const runId = outcome.runId ?? 0;
-        rowsByRun.set(runId, [...(rowsByRun.get(runId) ?? []), outcome.row]);
-        recordsOut.inc({ entity: outcome.row.entity });
+        addRow(runId, outcome.row);
+        for (const extra of outcome.extra ?? []) addRow(runId, extra);
+        if (outcome.row.entity === 'tickets') ticketIds.push(outcome.row.data.sourceId);
+        else if (outcome.row.entity === 'comments') ticketIds.push((outcome.row.data as CanonicalComment).ticketSourceId);
+        staged++;
+      } else if (outcome.kind === 'ref') {
+        const runId = outcome.runId ?? 0;
+        refsByRun.set(runId, [...(refsByRun.get(runId) ?? []), outcome.ref]);
         staged++;
       } else if (outcome.kind === 'rejected') {
         rejects.push({
           runId: outcome.runId ?? null, source: config.source.name, entity, sourceId: outcome.sourceId, parentSourceId: outcome.parentSourceId,
-          topic: batch.topic, partition: batch.partition, offset: message.offset, reason: outcome.reason, path: outcome.path,
+          topic: batch.topic, partition: batch.partition, offset, reason: outcome.reason, path: outcome.path,
           payload: (parsed as { record?: unknown })?.record ?? parsed,
         });
       }
     }
     await db.transaction(async (trx) => {
       for (const [runId, list] of rowsByRun) await upsertBatch(trx, runId, list);
+      for (const [runId, list] of refsByRun) await upsertRefs(trx, runId, list);
       await insertRejects(trx, rejects);
     });
+    // Comments follow their ticket's filter verdict, whichever of the two was staged first.
+    if (entity === 'tickets' || (entity === 'comments' && filtering)) await settleFilteredComments(db, config.source.name, ticketIds);
     if (rejects.length > 0) {
       await producer.send({
         topic: dlqTopic(config.topicPrefix), acks: -1,
@@ -91,6 +163,8 @@ export async function startTransform(deps: TransformDeps, config: Config): Promi
     await heartbeat();
     recordsIn.inc({ entity }, batch.messages.length);
     if (rejects.length > 0) rejected.inc({ entity }, rejects.length);
+    for (const r of rejects) rejectReasons.inc({ entity, reason: r.reason.startsWith('message is not JSON') ? 'not_json' : 'invalid' });
+    lag.set({ entity, partition: String(batch.partition) }, Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last) - 1n)));
     end();
     log.debug({ entity, messages: batch.messages.length, staged, rejected: rejects.length }, 'batch staged');
   }
@@ -109,12 +183,15 @@ export async function startTransform(deps: TransformDeps, config: Config): Promi
     },
   });
   log.info({ groupId, topics }, 'transform consuming');
+  const lagWatch = await watchConsumerLag({ kafka, groupId, topics, lag, log });
 
   return {
     groupId,
     topics,
     async close() {
+      await lagWatch.stop();
       await consumer.disconnect();
+      if (admin) await (admin as Admin).disconnect();
       await producer.disconnect();
     },
   };

@@ -1,13 +1,20 @@
 import { z } from 'zod';
 import type { RawEnvelope } from '../src/bus.ts';
 import type { Config } from '../src/config.ts';
-import type { StagedRow } from '../staging/index.ts';
+import type { RefRow, StagedRow } from '../staging/index.ts';
+import { applyCommentMapping, applyTicketMapping } from './apply-mapping.ts';
+import type { CanonicalTicket } from './canonical.ts';
+import { NO_REFS, type RefLookup } from './refs.ts';
 import {
-  mapComment, mapOrganization, mapTicket, mapUser, ZdComment, ZdCommentMeta, ZdOrganization, ZdTicket, ZdTicketMeta, ZdUser,
+  mapComment, mapGroup, mapOrganization, mapTicket, mapTicketField, mapUser, ZdComment, ZdCommentMeta, ZdGroup, ZdOrganization, ZdTicket,
+  ZdTicketField, ZdTicketMeta, ZdUser,
 } from './zendesk.ts';
 
 export type MapOutcome =
-  | { kind: 'staged'; row: StagedRow }
+  /** `extra`: rows an enrichment adds (the ticket-events note). */
+  | { kind: 'staged'; row: StagedRow; extra?: StagedRow[] }
+  /** Reference data (groups, custom fields): staged in `source_refs`. */
+  | { kind: 'ref'; ref: RefRow }
   | { kind: 'ignored' }
   | { kind: 'rejected'; reason: string; path: string | null; sourceId: string | null; parentSourceId: string | null };
 
@@ -31,11 +38,21 @@ function idOf(record: unknown): string | null {
 }
 
 /** Validates one raw Zendesk envelope and maps it to a staged canonical row, or says why not. */
-export function mapZendeskEnvelope(raw: unknown, mapping: Config['mapping']): MapOutcome & { runId?: number } {
+export function mapZendeskEnvelope(raw: unknown, mapping: Config['mapping'], refs: RefLookup = NO_REFS): MapOutcome & { runId?: number } {
+  return finishMapping(mapZendeskSource(raw, mapping), mapping, refs);
+}
+
+/**
+ * The source half: validation and the Zendesk → canonical mapper. Tickets come back before the
+ * mapping file's rules are applied (they may need names staged by other topics: `finishMapping`).
+ */
+export function mapZendeskSource(raw: unknown, mapping: Config['mapping']): MapOutcome & { runId?: number } {
   const env = Envelope.safeParse(raw);
   if (!env.success) return { kind: 'rejected', ...firstIssue(env.error, 'envelope'), sourceId: null, parentSourceId: null };
   const { record, entity, source, runId } = env.data;
   const meta = env.data.meta ?? {};
+  // Staging keeps the raw record so a changed mapping can be re-applied without re-extracting.
+  const kept = { record, ...(env.data.meta ? { meta } : {}) };
   const reject = (err: z.ZodError, prefix = '') => ({
     kind: 'rejected' as const, ...firstIssue(err, prefix), sourceId: idOf(record),
     parentSourceId: entity === 'comments' && typeof meta.ticketId === 'number' ? String(meta.ticketId) : null, runId,
@@ -43,27 +60,47 @@ export function mapZendeskEnvelope(raw: unknown, mapping: Config['mapping']): Ma
   switch (entity as RawEnvelope['entity']) {
     case 'organizations': {
       const r = ZdOrganization.safeParse(record);
-      return r.success ? { kind: 'staged', runId, row: { entity: 'companies', source, data: mapOrganization(r.data) } } : reject(r.error);
+      return r.success ? { kind: 'staged', runId, row: { entity: 'companies', source, data: mapOrganization(r.data), raw: kept } } : reject(r.error);
     }
     case 'users': {
       const r = ZdUser.safeParse(record);
-      return r.success ? { kind: 'staged', runId, row: { entity: 'people', source, data: mapUser(r.data) } } : reject(r.error);
+      return r.success ? { kind: 'staged', runId, row: { entity: 'people', source, data: mapUser(r.data, mapping), raw: kept } } : reject(r.error);
+    }
+    case 'groups': {
+      const r = ZdGroup.safeParse(record);
+      return r.success ? { kind: 'ref', runId, ref: { kind: 'groups', source, data: mapGroup(r.data), raw: kept } } : reject(r.error);
+    }
+    case 'ticket_fields': {
+      const r = ZdTicketField.safeParse(record);
+      return r.success ? { kind: 'ref', runId, ref: { kind: 'custom_fields', source, data: mapTicketField(r.data), raw: kept } } : reject(r.error);
     }
     case 'tickets': {
       const r = ZdTicket.safeParse(record);
       if (!r.success) return reject(r.error);
       const m = ZdTicketMeta.safeParse(meta);
       if (!m.success) return reject(m.error, 'meta');
-      return { kind: 'staged', runId, row: { entity: 'tickets', source, data: mapTicket(r.data, m.data, mapping) } };
+      return { kind: 'staged', runId, row: { entity: 'tickets', source, data: mapTicket(r.data, m.data, mapping), raw: kept } };
     }
     case 'comments': {
       const r = ZdComment.safeParse(record);
       if (!r.success) return reject(r.error);
       const m = ZdCommentMeta.safeParse(meta);
       if (!m.success) return reject(m.error, 'meta');
-      return { kind: 'staged', runId, row: { entity: 'comments', source, data: mapComment(r.data, m.data) } };
+      return { kind: 'staged', runId, row: { entity: 'comments', source, data: applyCommentMapping(mapComment(r.data, m.data), mapping), raw: kept } };
     }
     default:
       return { kind: 'ignored', runId };
   }
+}
+
+/** The mapping file's half for tickets: names, custom fields, filters, routing, tags, event notes. */
+export function finishMapping<O extends MapOutcome>(outcome: O, mapping: Config['mapping'], refs: RefLookup): O {
+  if (outcome.kind !== 'staged' || outcome.row.entity !== 'tickets') return outcome;
+  const { ticket, extra } = applyTicketMapping(outcome.row.data as CanonicalTicket, mapping, refs);
+  const source = outcome.row.source;
+  return {
+    ...outcome,
+    row: { ...outcome.row, data: ticket },
+    ...(extra.length > 0 ? { extra: extra.map((c) => ({ entity: 'comments' as const, source, data: c, raw: null })) } : {}),
+  };
 }

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import type { Config } from '../src/config.ts';
-import type { CanonicalComment, CanonicalCompany, CanonicalPerson, CanonicalTicket } from './canonical.ts';
+import type {
+  CanonicalComment, CanonicalCompany, CanonicalCustomField, CanonicalGroup, CanonicalPerson, CanonicalTicket, CanonicalTicketEvent,
+} from './canonical.ts';
 
 /**
  * Zendesk raw record schemas (the fields deskport reads; others pass through untouched) and the
@@ -49,7 +51,37 @@ export const ZdTicket = z.looseObject({
   custom_fields: z.array(z.object({ id, value: z.unknown() })).nullish(),
   created_at: date,
   updated_at: date,
+  brand_id: id.nullish(),
+  recipient: z.string().nullish(),
+  problem_id: id.nullish(),
+  via: z.looseObject({ source: z.looseObject({ to: z.looseObject({ address: z.string().nullish() }).nullish() }).nullish() }).nullish(),
+  /** Ticket audits, when the export carries them (R14: events as a private note). */
+  audits: z.array(z.looseObject({
+    created_at: date,
+    author_id: z.number().int().nullish(),
+    events: z.array(z.looseObject({
+      type: z.string(), field_name: z.string().nullish(), value: z.unknown().optional(), previous_value: z.unknown().optional(),
+    })).default([]),
+  })).nullish(),
 });
+
+export const ZdGroup = z.looseObject({
+  id,
+  name: z.string().min(1),
+  description: nullableString,
+  deleted: z.boolean().default(false),
+});
+
+export const ZdTicketField = z.looseObject({
+  id,
+  type: z.string().min(1),
+  title: z.string().min(1),
+  active: z.boolean().default(true),
+  custom_field_options: z.array(z.looseObject({ name: z.string(), value: z.string() })).nullish(),
+});
+
+/** Zendesk's built-in ticket fields: mapped by the status/priority/type tables, not as custom fields. */
+const SYSTEM_FIELD_TYPES = new Set(['subject', 'description', 'status', 'tickettype', 'priority', 'group', 'assignee']);
 
 const ZdAttachment = z.looseObject({
   id,
@@ -71,7 +103,9 @@ export const ZdComment = z.looseObject({
 });
 
 /** What the extractor adds beside a record (ticket/comment relationships, counts). */
-export const ZdTicketMeta = z.object({ commentCount: z.number().int().nonnegative() });
+// API extraction cannot know a ticket's comment count up front; absent means 0 expected (the
+// pipeline loads only after transform caught up with every comment anyway).
+export const ZdTicketMeta = z.object({ commentCount: z.number().int().nonnegative().default(0) });
 export const ZdCommentMeta = z.object({ ticketId: id, position: z.number().int().nonnegative() });
 
 const str = (n: number | null | undefined): string | null => (n == null ? null : String(n));
@@ -89,11 +123,16 @@ export function mapOrganization(o: z.infer<typeof ZdOrganization>): CanonicalCom
   };
 }
 
-export function mapUser(u: z.infer<typeof ZdUser>): CanonicalPerson {
+export function mapUser(u: z.infer<typeof ZdUser>, mapping?: Pick<Config['mapping'], 'agentOverrides'>): CanonicalPerson {
+  const email = u.email ? u.email.trim().toLowerCase() : null;
+  const role = u.role === 'end-user' ? 'customer' : 'agent';
+  // R9: agents match by email; an override names the target agent explicitly.
+  const override = role === 'agent' && email ? mapping?.agentOverrides[email] : undefined;
   return {
     sourceId: String(u.id),
-    role: u.role === 'end-user' ? 'customer' : 'agent',
-    email: u.email ? u.email.trim().toLowerCase() : null,
+    role,
+    email: override ?? email,
+    sourceEmail: override ? email : null,
     name: u.name,
     ...splitName(u.name),
     companySourceId: str(u.organization_id),
@@ -111,18 +150,58 @@ export function mapTicket(t: z.infer<typeof ZdTicket>, meta: z.infer<typeof ZdTi
     subject: t.subject ?? t.raw_subject ?? '',
     sourceStatus: t.status,
     status: mapping.statusMap[t.status] ?? mapping.defaultStatus,
-    priority: t.priority ? (mapping.priorityMap[t.priority] ?? null) : null,
-    type: t.type ? (mapping.typeMap[t.type] ?? null) : null,
-    tags: [...new Set([...(t.tags ?? []), ...mapping.extraTags])],
+    priority: t.priority ? (mapping.priorityMap[t.priority] ?? mapping.defaultPriority) : mapping.defaultPriority,
+    type: t.type ? (mapping.typeMap[t.type] ?? mapping.defaultType) : mapping.defaultType,
+    // Extra tags (R15) are added by the mapping step (transform/enrich.ts), after filters saw the source's.
+    tags: [...new Set(t.tags ?? [])],
     requesterSourceId: String(t.requester_id),
     assigneeSourceId: str(t.assignee_id),
     companySourceId: str(t.organization_id),
     groupSourceId: str(t.group_id),
     ccSourceIds: [...cc],
-    customFields: (t.custom_fields ?? []).filter((f) => f.value != null).map((f) => ({ fieldSourceId: String(f.id), value: f.value })),
+    customFields: (t.custom_fields ?? []).filter((f) => f.value != null)
+      .map((f) => ({ fieldSourceId: String(f.id), value: f.value, name: null, target: null })),
     createdAt: t.created_at,
     updatedAt: t.updated_at,
     commentCount: meta.commentCount,
+    sourceType: t.type ?? null,
+    groupName: null,
+    brandSourceId: str(t.brand_id),
+    sourceMailbox: (t.via?.source?.to?.address ?? t.recipient ?? null)?.toLowerCase() ?? null,
+    problemSourceId: str(t.problem_id),
+    events: auditEvents(t.audits ?? []),
+    inbox: null,
+    skip: null,
+    ccHeader: false,
+  };
+}
+
+const EVENT_FIELDS: Record<string, CanonicalTicketEvent['kind']> = { status: 'status', assignee_id: 'assignee', group_id: 'group' };
+
+/** Zendesk audit `Change` events on status/assignee/group, and merges, as canonical events. */
+function auditEvents(audits: NonNullable<z.infer<typeof ZdTicket>['audits']>): CanonicalTicketEvent[] {
+  const out: CanonicalTicketEvent[] = [];
+  const text = (v: unknown) => (v == null || v === '' ? null : String(v));
+  for (const a of audits) {
+    for (const e of a.events) {
+      const kind = e.type === 'Change' && e.field_name ? EVENT_FIELDS[e.field_name] : undefined;
+      if (kind) out.push({ kind, at: a.created_at, actorSourceId: str(a.author_id), from: text(e.previous_value), to: text(e.value) });
+      else if (e.type === 'Change' && e.field_name === 'tags' && String(e.value ?? '').includes('closed_by_merge')) {
+        out.push({ kind: 'merge', at: a.created_at, actorSourceId: str(a.author_id), from: null, to: null });
+      }
+    }
+  }
+  return out;
+}
+
+export function mapGroup(g: z.infer<typeof ZdGroup>): CanonicalGroup {
+  return { sourceId: String(g.id), name: g.name, description: g.description || null, deleted: g.deleted };
+}
+
+export function mapTicketField(f: z.infer<typeof ZdTicketField>): CanonicalCustomField {
+  return {
+    sourceId: String(f.id), name: f.title, type: f.type, active: f.active, system: SYSTEM_FIELD_TYPES.has(f.type),
+    options: (f.custom_field_options ?? []).map((o) => ({ value: o.value, name: o.name })),
   };
 }
 
@@ -137,8 +216,10 @@ export function mapComment(c: z.infer<typeof ZdComment>, meta: z.infer<typeof Zd
     createdAt: c.created_at,
     attachments: (c.attachments ?? []).map((a) => ({
       sourceId: String(a.id), fileName: a.file_name, url: a.content_url, contentType: a.content_type ?? null,
-      size: a.size ?? null, inline: a.inline ?? false,
+      size: a.size ?? null, inline: a.inline ?? false, disposition: 'attachment' as const,
     })),
+    authorHeader: false,
+    synthetic: false,
   };
 }
 

@@ -55,8 +55,22 @@ export async function startKafka(opts: KafkaOptions): Promise<KafkaHandle> {
   const libs = await ensureLibs(workDir, log);
   const configFile = path.join(workDir, 'server.properties');
   await stopOrphanBroker(workDir, configFile, log);
-  const port = await choosePort('kafka', opts.port, DEFAULT_PORT);
-  const controllerPort = await choosePort('kafka', undefined, DEFAULT_CONTROLLER_PORT, [port]);
+  // Another process can take a port between our check and the broker's bind (parallel test
+  // runs do): then start again on fresh ports, unless the caller fixed the port.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await startOnce(opts, workDir, libs, configFile, log, attempt);
+    } catch (err) {
+      const bindRace = /Address already in use|failed to bind/i.test(`${(err as Error).message} ${(err as { logTail?: string }).logTail ?? ''}`);
+      if (!bindRace || opts.port !== undefined || attempt >= 3) throw err;
+      log('a port was taken while the broker started; retrying on other ports');
+    }
+  }
+}
+
+async function startOnce(opts: KafkaOptions, workDir: string, libs: string, configFile: string, log: (msg: string) => void, attempt: number): Promise<KafkaHandle> {
+  const port = await choosePort('kafka', opts.port, attempt === 0 ? DEFAULT_PORT : 0);
+  const controllerPort = await choosePort('kafka', undefined, attempt === 0 ? DEFAULT_CONTROLLER_PORT : 0, [port]);
   await fs.writeFile(configFile, serverProperties(workDir, port, controllerPort));
   await formatStorageOnce(workDir, libs, configFile, log);
 

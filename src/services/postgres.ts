@@ -238,7 +238,7 @@ export async function choosePort(service: 'postgres' | 'kafka', wanted: number |
     if (await isPortFree(wanted)) return wanted;
     throw new ServiceError('PORT_IN_USE', service, `port ${wanted} on 127.0.0.1 is already in use`);
   }
-  if (!avoid.includes(preferred) && (await isPortFree(preferred))) return preferred;
+  if (preferred > 0 && !avoid.includes(preferred) && (await isPortFree(preferred))) return preferred;
   for (;;) {
     const port = await freePort();
     if (!avoid.includes(port)) return port;

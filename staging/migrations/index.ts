@@ -1,9 +1,15 @@
 import type { Knex } from 'knex';
 import * as m001 from './001_initial.ts';
+import * as m002 from './002_extract.ts';
+import * as m003 from './003_reconciliation.ts';
+import * as m004 from './004_mapping.ts';
 
 /** Numbered migrations, never edited after they land; add a new file for every change. */
 const MIGRATIONS: Record<string, Knex.Migration> = {
   '001_initial': m001,
+  '002_extract': m002,
+  '003_reconciliation': m003,
+  '004_mapping': m004,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -96,3 +96,20 @@ export async function stagedBySourceIds<E extends CanonicalEntity>(db: Knex, ent
   const rows = await db(entity).where({ source }).whereIn('source_id', [...new Set(sourceIds)]).select('source_id', 'data');
   return new Map(rows.map((r: any) => [r.source_id, r.data]));
 }
+
+/** A live loader keeps its claims fresh; claims of a loader that died go stale and are taken over. */
+export async function renewClaims(db: Knex, loaderId: string): Promise<void> {
+  for (const table of ['companies', 'people', 'tickets', 'comments']) {
+    await db(table).where({ claimed_by: loaderId, load_state: 'loading' }).update({ claimed_at: db.fn.now() });
+  }
+}
+
+/** Rows still waiting per entity: the progress display's denominator. */
+export async function pendingCounts(db: Knex, source: string): Promise<Record<CanonicalEntity, number>> {
+  const out = { companies: 0, people: 0, tickets: 0, comments: 0 } as Record<CanonicalEntity, number>;
+  for (const table of Object.keys(out) as CanonicalEntity[]) {
+    const [row] = await db(table).where({ source }).whereIn('load_state', ['pending', 'loading']).count<{ n: string }[]>('* as n');
+    out[table] = Number(row?.n ?? 0);
+  }
+  return out;
+}

@@ -6,6 +6,8 @@ export interface StagedRow<E extends CanonicalEntity = CanonicalEntity> {
   entity: E;
   source: string;
   data: CanonicalByEntity[E];
+  /** The source record (and extractor meta) it was mapped from: `transform --remap` re-maps it. */
+  raw?: unknown;
 }
 
 /** Columns some tables keep outside `data`, for indexes and readiness checks. */
@@ -17,7 +19,7 @@ function extraColumns(row: StagedRow): Record<string, unknown> {
     }
     case 'tickets': {
       const d = row.data as CanonicalByEntity['tickets'];
-      return { expected_comments: d.commentCount, source_created_at: d.createdAt };
+      return { expected_comments: d.commentCount, source_created_at: d.createdAt, inbox: d.inbox?.name ?? null };
     }
     case 'comments': {
       const d = row.data as CanonicalByEntity['comments'];
@@ -26,6 +28,13 @@ function extraColumns(row: StagedRow): Record<string, unknown> {
     default:
       return {};
   }
+}
+
+/** `filter: <rule>` for a ticket a filter excluded (transform/filters.ts), else null. */
+function skipReason(row: StagedRow): string | null {
+  if (row.entity !== 'tickets') return null;
+  const skip = (row.data as CanonicalByEntity['tickets']).skip;
+  return skip ? `filter: ${skip.rule}` : null;
 }
 
 export function contentHash(data: unknown): string {
@@ -47,24 +56,33 @@ export async function upsertBatch(trx: Knex, runId: number, rows: StagedRow[]): 
   for (const [table, list] of byEntity) {
     // Last write wins inside one batch: ON CONFLICT cannot touch one row twice in a statement.
     const unique = new Map(list.map((r) => [r.data.sourceId, r]));
-    const values = [...unique.values()].map((r) => ({
-      source: r.source,
-      source_id: r.data.sourceId,
-      run_id: runId,
-      data: JSON.stringify(r.data),
-      content_hash: contentHash(r.data),
-      ...extraColumns(r),
-    }));
+    const values = [...unique.values()].map((r) => {
+      const skip = skipReason(r);
+      return {
+        source: r.source,
+        source_id: r.data.sourceId,
+        run_id: runId,
+        data: JSON.stringify(r.data),
+        content_hash: contentHash(r.data),
+        raw: r.raw === undefined ? null : JSON.stringify(r.raw),
+        load_state: skip ? 'skipped' : 'pending',
+        load_reason: skip,
+        ...extraColumns(r),
+      };
+    });
     const t = table;
+    // A filtered row (R12) is skipped with its rule, unless the target already has it; a row no
+    // longer filtered (its hash changed) goes back to pending.
+    const keep = `??.load_state IN ('loaded', 'loading') OR (??.content_hash = excluded.content_hash AND excluded.load_state <> 'skipped')`;
     await trx(table).insert(values).onConflict(['source', 'source_id']).merge({
       data: trx.raw('excluded.data'),
+      raw: trx.raw('COALESCE(excluded.raw, ??.raw)', [t]),
       run_id: trx.raw('excluded.run_id'),
       staged_at: trx.fn.now(),
       ...Object.fromEntries(Object.keys(extraColumns(list[0]!)).map((c) => [c, trx.raw(`excluded.??`, [c])])),
       changed_since_load: trx.raw(`??.changed_since_load OR (??.load_state = 'loaded' AND ??.content_hash <> excluded.content_hash)`, [t, t, t]),
-      load_state: trx.raw(
-        `CASE WHEN ??.content_hash = excluded.content_hash OR ??.load_state IN ('loaded', 'loading') THEN ??.load_state ELSE 'pending' END`, [t, t, t]),
-      load_reason: trx.raw(`CASE WHEN ??.content_hash = excluded.content_hash OR ??.load_state IN ('loaded', 'loading') THEN ??.load_reason ELSE NULL END`, [t, t, t]),
+      load_state: trx.raw(`CASE WHEN ${keep} THEN ??.load_state ELSE excluded.load_state END`, [t, t, t]),
+      load_reason: trx.raw(`CASE WHEN ${keep} THEN ??.load_reason ELSE excluded.load_reason END`, [t, t, t]),
       content_hash: trx.raw('excluded.content_hash'),
     });
   }

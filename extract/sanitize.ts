@@ -1,0 +1,17 @@
+/**
+ * Text Postgres cannot store in jsonb: NUL (\u0000) and lone UTF-16 surrogates (an emoji cut in
+ * half by a source system). JSON.stringify writes both as `\uXXXX` escapes (paired surrogates are
+ * written raw), so they are found in the serialized envelope: NUL is dropped and a lone surrogate
+ * becomes U+FFFD. The count is reported so the change is never silent. Cheap when absent.
+ */
+const BAD_ESCAPE = /(?<!\\)((?:\\\\)*)\\u(0000|d[89a-f][0-9a-f]{2})/gi;
+
+export function sanitizeJson(json: string): { json: string; fixed: number } {
+  if (!json.includes('\\u')) return { json, fixed: 0 };
+  let fixed = 0;
+  const out = json.replace(BAD_ESCAPE, (_m, slashes: string, code: string) => {
+    fixed++;
+    return code === '0000' ? slashes : `${slashes}\\ufffd`;
+  });
+  return { json: out, fixed };
+}

@@ -1,0 +1,99 @@
+import type { Knex } from 'knex';
+
+/** One entity's line of the `reconciliation` view for a run. */
+export interface ReconciliationRow {
+  entity: string;
+  /** Records the run read from the source (duplicates included). */
+  extracted: number;
+  duplicates: number;
+  staged: number;
+  loaded: number;
+  skipped: number;
+  failed: number;
+  pending: number;
+  loading: number;
+  rejected: number;
+  /** Extracted but neither loaded, skipped, failed nor rejected: must be 0 when a run ends. */
+  missing: number;
+}
+
+export interface ReasonRow { entity: string; state: string; reason: string; count: number }
+
+/** One record of a run as the report lists it (the `run_records` view). */
+export interface RecordRow {
+  entity: string;
+  source: string;
+  sourceId: string;
+  ticketSourceId: string | null;
+  targetId: string | null;
+  targetTicketId: string | null;
+  status: string;
+  reason: string | null;
+  attempts: number;
+}
+
+const ENTITY_ORDER = ['companies', 'people', 'tickets', 'comments'];
+
+/** Per-entity counts of a run, in load order. */
+export async function reconciliation(db: Knex, runId: number): Promise<ReconciliationRow[]> {
+  const rows = await db('reconciliation').where({ run_id: runId })
+    .orderByRaw(`array_position(?::text[], entity)`, [ENTITY_ORDER]);
+  return rows.map((r: any) => ({
+    entity: r.entity, extracted: r.source_count, duplicates: r.duplicates, staged: r.staged, loaded: r.loaded, skipped: r.skipped,
+    failed: r.failed, pending: r.pending, loading: r.loading, rejected: r.rejected, missing: r.missing,
+  }));
+}
+
+/** Skipped, failed and rejected records of a run grouped by reason, most frequent first. */
+export async function reasonCounts(db: Knex, runId: number): Promise<ReasonRow[]> {
+  const rows = await db('reason_counts').where({ run_id: runId }).orderBy([{ column: 'count', order: 'desc' }, 'entity', 'state', 'reason']);
+  return rows.map((r: any) => ({ entity: r.entity, state: r.state, reason: r.reason, count: r.count }));
+}
+
+export interface RecordFilter { status?: string; entity?: string; limit?: number; offset?: number }
+
+/** Records of a run in a stable order (entity in load order, then source id), optionally filtered and paged. */
+export async function runRecords(db: Knex, runId: number, f: RecordFilter = {}): Promise<{ total: number; records: RecordRow[] }> {
+  const base = db('run_records').where({ run_id: runId });
+  if (f.status) base.where({ status: f.status });
+  if (f.entity) base.where({ entity: f.entity });
+  const [{ n }] = await base.clone().count<{ n: string }[]>('* as n');
+  const q = base.clone().select('*')
+    .orderByRaw(`array_position(?::text[], entity), length(source_id), source_id`, [ENTITY_ORDER]);
+  if (f.limit !== undefined) q.limit(f.limit);
+  if (f.offset) q.offset(f.offset);
+  const rows = await q;
+  return {
+    total: Number(n),
+    records: rows.map((r: any) => ({
+      entity: r.entity, source: r.source, sourceId: r.source_id, ticketSourceId: r.ticket_source_id, targetId: r.target_id,
+      targetTicketId: r.target_ticket_id, status: r.status, reason: r.reason, attempts: r.attempts,
+    })),
+  };
+}
+
+export interface RunListRow {
+  id: number; kind: string; source: string; status: string; startedAt: Date; finishedAt: Date | null;
+  loaded: number; skipped: number; failed: number; rejected: number; missing: number;
+}
+
+/** Every run, newest first, with its totals. */
+export async function listRuns(db: Knex, opts: { limit?: number } = {}): Promise<RunListRow[]> {
+  const rows = await db('runs as r')
+    .leftJoin(db('reconciliation').groupBy('run_id').select('run_id')
+      .sum({ loaded: 'loaded', skipped: 'skipped', failed: 'failed', rejected: 'rejected', missing: 'missing' }).as('t'), 't.run_id', 'r.id')
+    .select('r.*', 't.loaded', 't.skipped', 't.failed', 't.rejected', 't.missing')
+    .orderBy('r.id', 'desc').limit(opts.limit ?? 100);
+  return rows.map((r: any) => ({
+    id: Number(r.id), kind: r.kind, source: r.source, status: r.status, startedAt: r.started_at, finishedAt: r.finished_at,
+    loaded: Number(r.loaded ?? 0), skipped: Number(r.skipped ?? 0), failed: Number(r.failed ?? 0), rejected: Number(r.rejected ?? 0), missing: Number(r.missing ?? 0),
+  }));
+}
+
+/** The newest run, or the newest finished one. */
+export async function latestRunId(db: Knex, opts: { finished?: boolean } = {}): Promise<number | undefined> {
+  const q = db('runs').orderBy('id', 'desc').first('id');
+  if (opts.finished) q.whereNot({ status: 'running' });
+  const row = await q;
+  return row ? Number(row.id) : undefined;
+}
