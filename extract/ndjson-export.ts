@@ -78,7 +78,8 @@ export async function* readNdjsonFile(path: string, entity: string, opts: { batc
   if (rest.length > 0 && rest.toString('utf8').trim() !== '') {
     const text = rest.toString('utf8');
     try {
-      batch.push({ entity, index: index++, value: JSON.parse(text), byteOffset: offset });
+      const value: unknown = JSON.parse(text);
+      batch.push({ entity, index: index++, value, byteOffset: offset });
     } catch (err) {
       if (batch.length > 0) yield batch;
       throw new InputError(

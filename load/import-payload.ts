@@ -1,10 +1,13 @@
 import type { Config } from '../src/config.ts';
 import { DeskportError } from '../src/errors.ts';
+import type { LoadAttachment } from '../staging/index.ts';
 import type { CanonicalComment, CanonicalPerson, CanonicalTicket } from '../transform/canonical.ts';
 import type { TargetDirectory } from './target-directory.ts';
 
 /** Teamwork Desk's limit on one reply or note (account limits page). */
 export const MAX_BODY_CHARS = 1_038_336;
+/** Teamwork Desk's limit on the attachments of one reply (account limits page). */
+export const MAX_ATTACHMENT_BYTES_PER_REPLY = 20 * 1024 * 1024;
 
 /** A person as the v1 import takes them: matched by email, created if absent. */
 export interface ImportUser { email: string; firstName: string; lastName: string; type: 'user' | 'customer' }
@@ -42,6 +45,10 @@ export interface ImportContext {
   mapping: Config['mapping'];
   /** The agent who signs notes whose original author cannot (not an agent of the target). */
   fallbackAgent: ImportUser;
+  /** Attachment rows (blob store) by comment source id. */
+  attachments?: Map<string, LoadAttachment[]>;
+  /** A download URL the target can fetch a blob from; absent when no blob server runs. */
+  signUrl?: (blobPath: string, fileName: string) => string;
 }
 
 /** Where a source customer has no email, a stable placeholder keeps the ticket migratable. */
@@ -79,7 +86,7 @@ export function authorHeader(person: CanonicalPerson | undefined, authorSourceId
   return `<p><em>Originally written by ${escapeHtml(who)} on ${escapeHtml(createdAt)}</em></p>`;
 }
 
-function thread(ctx: ImportContext, c: CanonicalComment, cc: string[]): ImportThread {
+function thread(ctx: ImportContext, c: CanonicalComment, cc: string[]): ImportThread[] {
   const author = c.authorSourceId ? ctx.people.get(c.authorSourceId) : undefined;
   const agent = asAgent(ctx, c.authorSourceId);
   let createdBy: ImportUser;
@@ -92,7 +99,79 @@ function thread(ctx: ImportContext, c: CanonicalComment, cc: string[]): ImportTh
     createdBy = ctx.fallbackAgent;
     body = authorHeader(author, c.authorSourceId, c.createdAt) + body;
   }
-  return { body, type: c.public ? 'message' : 'note', createdBy, cc, bcc: [], createdAt: c.createdAt, updatedAt: c.createdAt, attachments: [] };
+  const files = attachmentsOf(ctx, c);
+  body = files.body(body);
+  const groups = files.groups;
+  const base = { type: c.public ? 'message' as const : 'note' as const, createdBy, cc, bcc: [], createdAt: c.createdAt, updatedAt: c.createdAt };
+  // Attachments over one reply's 20 MB ride on private notes right after it, nothing dropped.
+  return [
+    { ...base, body, attachments: groups[0] ?? [] },
+    ...groups.slice(1).map((g, i) => ({
+      ...base, type: 'note' as const, createdBy: ctx.fallbackAgent, cc: [],
+      body: `<p><em>Attachments of the message above, continued (${i + 2}/${groups.length})</em></p>`, attachments: g,
+    })),
+  ];
+}
+
+function decodeEntities(s: string): string {
+  return s.replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>');
+}
+
+/**
+ * The comment's attachments as import download URLs, in groups under the per-reply limit, and a
+ * body rewrite: inline images become attachments (the import cannot link them into the body), so
+ * each `<img>` turns into a marker naming its file; what could not be fetched is said in the body.
+ */
+function attachmentsOf(ctx: ImportContext, c: CanonicalComment): { groups: ImportThread['attachments'][]; body(html: string): string } {
+  const rows = new Map((ctx.attachments?.get(c.sourceId) ?? []).map((a) => [a.sourceId, a]));
+  // Attachments the source listed but extraction never saw (e.g. an export file without fetching).
+  for (const a of c.attachments) {
+    if (!rows.has(a.sourceId)) {
+      rows.set(a.sourceId, { sourceId: a.sourceId, commentSourceId: c.sourceId, sourceUrl: a.url, fileName: a.fileName, size: a.size, sha256: null, blobPath: null, inline: a.inline, fetched: false, reason: 'not fetched from the source' });
+    }
+  }
+  const groups: ImportThread['attachments'][] = [];
+  let current: ImportThread['attachments'] = [];
+  let bytes = 0;
+  const problems: string[] = [];
+  const inlineNames = new Map<string, string>();
+  for (const a of rows.values()) {
+    if (a.inline) inlineNames.set(a.sourceUrl, a.fileName);
+    if (!a.fetched || !a.blobPath) {
+      problems.push(`${a.fileName}: ${a.reason ?? 'not fetched from the source'}`);
+      continue;
+    }
+    if (!ctx.signUrl) {
+      problems.push(`${a.fileName}: no blob server to hand it to the target`);
+      continue;
+    }
+    const size = a.size ?? 0;
+    if (size > MAX_ATTACHMENT_BYTES_PER_REPLY) {
+      problems.push(`${a.fileName}: ${size} bytes, over Teamwork Desk's 20 MB limit per reply`);
+      continue;
+    }
+    if (bytes + size > MAX_ATTACHMENT_BYTES_PER_REPLY && current.length > 0) {
+      groups.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push({ filename: a.fileName, downloadurl: ctx.signUrl(a.blobPath, a.fileName) });
+    bytes += size;
+  }
+  if (current.length > 0) groups.push(current);
+  return {
+    groups,
+    body(html) {
+      let out = html.replace(/<img\b[^>]*\bsrc\s*=\s*"([^"]*)"[^>]*>/gi, (tag, src: string) => {
+        const name = inlineNames.get(decodeEntities(src)) ?? inlineNames.get(src);
+        return name ? `<em>[inline image: ${escapeHtml(name)} — attached]</em>` : tag;
+      });
+      if (problems.length > 0) {
+        out += `<p><em>Attachments not migrated: ${problems.map(escapeHtml).join('; ')}</em></p>`;
+      }
+      return out;
+    },
+  };
 }
 
 /** The v1 import record for one ticket with its whole history, in original order. */
@@ -113,7 +192,7 @@ export function buildImportTicket(ctx: ImportContext, t: CanonicalTicket, commen
     createdAt: t.createdAt,
     updatedAt: t.updatedAt,
     // R6: the ticket's CCs ride on its first message.
-    threads: ordered.map((c, i) => checkLength(c.sourceId, thread(ctx, c, i === 0 ? cc : []))),
+    threads: ordered.flatMap((c, i) => thread(ctx, c, i === 0 ? cc : []).map((t) => checkLength(c.sourceId, t))),
   };
 }
 

@@ -5,12 +5,13 @@ import { DeskportError, errorMessage, TargetHttpError } from '../src/errors.ts';
 import type { Logger } from '../src/log.ts';
 import { counter } from '../src/metrics.ts';
 import {
-  claimForLoad, commentsOfTickets, failOrphanComments, markFailed, markLoaded, markSkipped, pendingCounts, renewClaims, stagedBySourceIds, targetIds,
+  attachmentsOfComments, claimForLoad, commentsOfTickets, failOrphanComments, markFailed, markLoaded, markSkipped, pendingCounts, renewClaims, stagedBySourceIds, targetIds,
   ticketsNotReady, type ClaimedRow, type Db,
 } from '../staging/index.ts';
 import type { CanonicalCompany, CanonicalEntity, CanonicalPerson, CanonicalTicket } from '../transform/canonical.ts';
 import { OutcomeUnknownError, type TeamworkDeskClient } from './client.ts';
 import { buildImportTicket, type ImportContext, type ImportTicket, type ImportUser } from './import-payload.ts';
+import type { BlobServer } from './blob-server.ts';
 import { LoadProgress } from './progress.ts';
 import { listAll, type TargetDirectory } from './target-directory.ts';
 
@@ -18,6 +19,8 @@ export interface LoaderDeps {
   db: Db; client: TeamworkDeskClient; directory: TargetDirectory; log: Logger; registry: Registry;
   /** Where the loader reports what it finished (the CLI renders it); a silent one by default. */
   progress?: LoadProgress;
+  /** Serves attachment bytes to the target under signed URLs (the import downloads them). */
+  blobs?: BlobServer;
 }
 export interface LoadOptions {
   runId: number;
@@ -25,8 +28,10 @@ export interface LoadOptions {
   ticketIds?: string[];
   /** Transform has caught up: tickets still missing comments will never complete; fail them. */
   finalPass?: boolean;
+  /** Stops claiming new rows (rows in flight finish and are recorded): a clean stop on Ctrl-C. */
+  signal?: AbortSignal;
 }
-export type LoadSummary = Record<CanonicalEntity, { loaded: number; skipped: number; failed: number }> & { calls: number; seconds: number };
+export type LoadSummary = Record<CanonicalEntity, { loaded: number; skipped: number; failed: number; calls: number }> & { calls: number; seconds: number };
 
 interface IdResponse { [key: string]: { id?: number } | unknown }
 
@@ -56,7 +61,7 @@ export class Loader {
 
   constructor(private readonly deps: LoaderDeps, private readonly config: Config) {
     this.source = config.source.name;
-    const zero = () => ({ loaded: 0, skipped: 0, failed: 0 });
+    const zero = () => ({ loaded: 0, skipped: 0, failed: 0, calls: 0 });
     this.summary = { companies: zero(), people: zero(), tickets: zero(), comments: zero(), calls: 0, seconds: 0 };
     this.outcomes = counter(deps.registry, 'deskport_load_records_total', 'Records the loader finished, by outcome', ['entity', 'outcome']);
     this.failures = counter(deps.registry, 'deskport_load_failures_total', 'Records failed or put back in doubt, by kind of error (an HTTP status or an error code)', ['entity', 'reason']);
@@ -74,10 +79,10 @@ export class Loader {
       renewClaims(this.deps.db, this.loaderId).catch((err) => this.deps.log.warn({ err }, 'could not renew claims'));
     }, Math.max(1000, (this.config.load.leaseSeconds * 1000) / 3));
     try {
-      await this.drain('companies', scope.companies, (rows) => this.loadCompanies(rows, opts.runId));
-      await this.drain('people', scope.people, (rows) => this.loadPeople(rows, opts.runId));
-      await this.drain('tickets', opts.ticketIds, (rows) => this.loadTickets(rows, opts.runId), this.config.target.importBatchSize);
-      if (opts.finalPass) await this.failIncompleteTickets(opts.runId);
+      await this.drain('companies', scope.companies, (rows) => this.loadCompanies(rows, opts.runId), opts.signal);
+      await this.drain('people', scope.people, (rows) => this.loadPeople(rows, opts.runId), opts.signal);
+      await this.drain('tickets', opts.ticketIds, (rows) => this.loadTickets(rows, opts.runId), opts.signal, this.config.target.importBatchSize);
+      if (opts.finalPass && !opts.signal?.aborted) await this.failIncompleteTickets(opts.runId);
     } finally {
       clearInterval(heartbeat);
     }
@@ -104,16 +109,19 @@ export class Loader {
     return { companies: [...companies], people: [...people] };
   }
 
-  private async drain<E extends CanonicalEntity>(entity: E, sourceIds: string[] | undefined, handle: (rows: ClaimedRow<E>[]) => Promise<void>, limit = 50): Promise<void> {
-    if (sourceIds && sourceIds.length === 0) return;
+  private async drain<E extends CanonicalEntity>(
+    entity: E, sourceIds: string[] | undefined, handle: (rows: ClaimedRow<E>[]) => Promise<void>, signal: AbortSignal | undefined, limit = 50,
+  ): Promise<void> {
+    if ((sourceIds && sourceIds.length === 0) || signal?.aborted) return;
     this.progress.start(entity, sourceIds ? sourceIds.length : (await pendingCounts(this.deps.db, this.source))[entity]);
-    while (true) {
+    while (!signal?.aborted) {
       const rows = await claimForLoad(this.deps.db, {
         entity, source: this.source, loaderId: this.loaderId, limit, leaseSeconds: this.config.load.leaseSeconds, ...(sourceIds ? { sourceIds } : {}),
       });
       if (rows.length === 0) return;
       const calls = this.deps.client.callCount;
       await handle(rows);
+      this.summary[entity].calls += this.deps.client.callCount - calls;
       this.progress.advance(rows.length, this.deps.client.callCount - calls);
     }
   }
@@ -264,6 +272,8 @@ export class Loader {
       ctx = {
         source: this.source, mapping: this.config.mapping, directory: this.deps.directory, fallbackAgent: this.fallbackAgent(),
         people: await stagedBySourceIds(db, 'people', this.source, [...personIds]),
+        attachments: await attachmentsOfComments(db, this.source, [...comments.values()].flat().map((c) => c.sourceId)),
+        ...(this.deps.blobs ? { signUrl: (path: string, name: string) => this.deps.blobs!.sign(path, name) } : {}),
       };
     } catch (err) {
       await this.fail('tickets', ids, err, runId);
@@ -369,7 +379,10 @@ export function importResults(body: unknown): Map<string, { targetId: string | n
     const sourceId = item.id ?? item.sourceId ?? item.externalId;
     if (sourceId == null) continue;
     const target = item.ticketId ?? item.deskId ?? item.newId ?? item.targetId;
-    const error = item.error ?? item.reason ?? (item.status === 'failed' ? 'the import refused this ticket' : null);
+    const errors = Array.isArray(item.errors)
+      ? (item.errors as { source?: string; detail?: string }[]).map((e) => [e.source, e.detail].filter(Boolean).join(': ')).join('; ')
+      : null;
+    const error = item.error ?? item.reason ?? (errors || null) ?? (item.status === 'failed' ? 'the import refused this ticket' : null);
     out.set(String(sourceId), {
       targetId: target == null ? null : String(target),
       error: typeof error === 'string' ? error : error ? JSON.stringify(error) : null,

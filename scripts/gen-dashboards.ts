@@ -34,7 +34,7 @@ function ts(title: string, unit: string, description: string, ...queries: Dataqu
 }
 
 function stat(title: string, unit: string, description: string, query: DataqueryBuilder): StatPanel {
-  return new StatPanel().title(title).description(description).unit(unit).datasource(DS).height(5).span(6)
+  return new StatPanel().title(title).description(description).unit(unit).datasource(DS).height(5).span(4)
     .reduceOptions(new common.ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(false))
     .withTarget(query);
 }
@@ -58,6 +58,10 @@ export function overviewDashboard(): Dashboard {
       .thresholds(new ThresholdsConfigBuilder().mode(ThresholdsMode.Absolute).steps([{ value: null, color: 'red' }, { value: 1, color: 'green' }])))
     .withPanel(stat('Records loaded / s', 'ops', 'Records the loaders finished per second.',
       q(`sum(rate(deskport_load_records_total{outcome="loaded"}[${W}]))`, 'loaded/s')))
+    .withPanel(stat('Consumer lag', 'short', 'Messages in the raw topics the transform group has not consumed yet.',
+      q('sum(deskport_transform_consumer_lag_messages)', 'lag')))
+    .withPanel(stat('Attachment bytes stored', 'bytes', 'Attachment and inline-image bytes the extractor wrote to the blob store.',
+      q('sum(deskport_extract_attachment_bytes_total)', 'bytes')))
 
     .withRow(new RowBuilder('Throughput per stage'))
     .withPanel(ts('Extract: records produced', 'ops', 'Records produced to Kafka per second, by entity.',
@@ -98,6 +102,17 @@ export function overviewDashboard(): Dashboard {
       q(`sum(rate(deskport_load_http_429_total[${W}])) * 60`, '429/min')))
     .withPanel(ts('Calls by endpoint and status', 'reqpm', 'Calls to the target per minute by endpoint and status.',
       q(`sum by (endpoint, status) (rate(deskport_load_http_requests_total[${W}])) * 60`, '{{endpoint}} {{status}}')))
+
+    .withRow(new RowBuilder('Source (Zendesk API) and attachments'))
+    .withPanel(ts('Source API calls', 'reqpm', 'Calls to the source API per minute by endpoint and status.',
+      q(`sum by (endpoint, status) (rate(deskport_extract_http_requests_total[${W}])) * 60`, '{{endpoint}} {{status}}')))
+    .withPanel(ts('Source rate limit', 'short', '429 answers of the source per minute, and the calls left in its window as last seen.',
+      q(`sum(rate(deskport_extract_rate_limited_total[${W}])) * 60`, '429/min'),
+      q('min(deskport_extract_rate_limit_remaining)', 'remaining', 'B')))
+    .withPanel(ts('Attachment bytes into the blob store', 'Bps', 'Attachment and inline-image bytes written to the blob store per second.',
+      q(`sum(rate(deskport_extract_attachment_bytes_total[${W}]))`, 'bytes/s')))
+    .withPanel(ts('Attachments by outcome', 'ops', 'Attachments and inline images per second by outcome.',
+      q(`sum by (state, inline) (rate(deskport_extract_attachments_total[${W}]))`, '{{state}} inline={{inline}}')))
 
     .withRow(new RowBuilder('ETA'))
     .withPanel(ts('Loader ETA by entity', 's', 'Seconds to finish the entity being loaded, at the pace of the last minute.',

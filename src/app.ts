@@ -6,6 +6,7 @@ import { createKafka } from './bus.ts';
 import type { Config } from './config.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createRegistry } from './metrics.ts';
+import { maybeStartMetricsServer, type MetricsServer } from './metrics-server.ts';
 
 /** Everything a command needs, opened once: services (env-named or embedded), staging, Kafka. */
 export interface App {
@@ -34,9 +35,21 @@ export async function openApp(config: Config, opts: { log?: Logger } = {}): Prom
     throw err;
   }
   const kafka = createKafka(services.brokers, log);
+  const registry = createRegistry();
+  // With metrics.port set (DESKPORT_METRICS_PORT), every command — run, transform, load, serve —
+  // exposes /metrics and /healthz (staging reachable) for as long as it lives.
+  let metrics: MetricsServer | null;
+  try {
+    metrics = await maybeStartMetricsServer({ registry, log }, config, async () => { await db.raw('select 1'); });
+  } catch (err) {
+    await db.destroy();
+    await services.stop();
+    throw err;
+  }
   return {
-    config, log, registry: createRegistry(), db, kafka, services,
+    config, log, registry, db, kafka, services,
     async close() {
+      await metrics?.close();
       await db.destroy();
       await services.stop();
     },

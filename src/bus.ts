@@ -47,12 +47,43 @@ export function createKafka(brokers: string[], log: Logger, clientId = 'deskport
   });
 }
 
-/** Creates the topics if missing; partitions let transform scale out by consumer group. */
-export async function ensureTopics(admin: Admin, topics: string[], numPartitions = 4): Promise<void> {
+/** The largest record a raw topic takes (a comment body can be megabytes). */
+export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Creates the topics if missing (partitions let transform scale out by consumer group), then
+ * waits until every partition has a leader. A fresh broker answers "unknown topic" for a moment
+ * after creating one, so metadata is polled here rather than trusting kafkajs' waitForLeaders.
+ */
+export async function ensureTopics(admin: Admin, topics: string[], numPartitions = 4, timeoutMs = 30_000): Promise<void> {
   const existing = new Set(await admin.listTopics());
   const missing = topics.filter((t) => !existing.has(t));
-  if (missing.length === 0) return;
-  await admin.createTopics({ waitForLeaders: true, topics: missing.map((topic) => ({ topic, numPartitions, replicationFactor: 1 })) });
+  if (missing.length > 0) {
+    try {
+      await admin.createTopics({
+        waitForLeaders: false,
+        topics: missing.map((topic) => ({
+          topic, numPartitions, replicationFactor: 1,
+          // Kafka's 1 MB default is below one Teamwork Desk message (up to 5 MB of HTML).
+          configEntries: [{ name: 'max.message.bytes', value: String(MAX_MESSAGE_BYTES) }],
+        })),
+      });
+    } catch (err) {
+      // Another process created them first: fine.
+      if ((err as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS') throw err;
+    }
+  }
+  const deadline = Date.now() + timeoutMs;
+  while (true) {
+    try {
+      const { topics: meta } = await admin.fetchTopicMetadata({ topics });
+      if (meta.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+    } catch (err) {
+      if (!(err as { retriable?: boolean }).retriable) throw err;
+    }
+    if (Date.now() > deadline) throw new ServiceUnavailableError('Kafka', `topics have no leader after ${timeoutMs / 1000} s: ${topics.join(', ')}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }
 
 export async function connectProducer(kafka: Kafka): Promise<Producer> {

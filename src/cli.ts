@@ -11,8 +11,8 @@ import { getRun, runCounts, runReasons } from '../staging/index.ts';
 
 interface GlobalOpts { config?: string; debug?: boolean; source?: string; topicPrefix?: string; logLevel?: string; mapping?: string }
 
-function configFrom(opts: GlobalOpts) {
-  const overrides: ConfigInput = {};
+function configFrom(opts: GlobalOpts, extra: ConfigInput = {}) {
+  const overrides: ConfigInput = { ...extra };
   if (opts.source) overrides.source = { path: opts.source };
   if (opts.topicPrefix) overrides.topicPrefix = opts.topicPrefix;
   if (opts.logLevel) overrides.logLevel = opts.logLevel as ConfigInput['logLevel'];
@@ -139,6 +139,71 @@ program.command('init')
     } finally {
       await app.close();
     }
+  });
+
+program.command('verify')
+  .description('Read back from the target what a run loaded and compare it, field by field, with staging (R21)')
+  .option('--run <id>', 'run id (default: the newest finished run)', (v) => Number.parseInt(v, 10))
+  .option('--sample <n>', 'read back N tickets picked at random instead of all', (v) => Number.parseInt(v, 10))
+  .addHelpText('after', `
+Reads through the documented v2 API inside the shared rate budget (about 2 calls per ticket, plus one
+per attachment), and stores every difference in verify_results. Exit code 2 when anything differs.
+Examples:
+  npx deskport verify                       # every ticket of the newest run
+  npx deskport verify --run 3 --sample 200  # a random sample of 200 tickets of run 3`)
+  .action(async (opts: { run?: number; sample?: number }) => {
+    const app = await openApp(configFrom(program.opts()));
+    try {
+      const { runVerify } = await import('../load/verify.ts');
+      const { connectTarget } = await import('./target.ts');
+      const { verifyResults } = await import('../staging/index.ts');
+      const client = connectTarget(app, app.config);
+      try {
+        const v = await runVerify({ ...app, client }, app.config, { runId: opts.run, sample: opts.sample });
+        console.log(`verification ${v.id} of run ${v.runId}: ${v.checked} read back, ${v.ok} identical, ${v.different} different, ${v.errors} errors (${v.calls} API calls)`);
+        for (const [check, why] of Object.entries(v.unchecked)) console.log(`  not compared: ${check} (${why})`);
+        for (const r of await verifyResults(app.db, v.id, { limit: 50 })) {
+          console.log(`  ${r.entity} ${r.sourceId} → ${r.targetId ?? '?'}: ${r.status}`);
+          for (const d of r.diffs) console.log(`      ${d.field}: expected ${JSON.stringify(d.expected)}, got ${JSON.stringify(d.actual)}`);
+        }
+        // The run's report files carry the latest verification too.
+        const { writeReportFiles } = await import('./report-files.ts');
+        const files = await writeReportFiles(app.db, app.config.workDir, v.runId);
+        if (files) console.log(`report files: ${files.dir}`);
+        process.exitCode = v.different > 0 || v.errors > 0 ? 2 : 0;
+      } finally {
+        await client.close();
+      }
+    } finally {
+      await app.close();
+    }
+  });
+
+program.command('serve')
+  .description('Serve the reconciliation API and the HTML report page (R27)')
+  .option('--host <host>', 'address to bind (env DESKPORT_SERVE_HOST; default 127.0.0.1)')
+  .option('--port <port>', 'port (env DESKPORT_SERVE_PORT; default 8787)', (v) => Number.parseInt(v, 10))
+  .addHelpText('after', `
+Routes: /healthz /metrics /runs /runs/:id /runs/:id/report (JSON; CSV with Accept: text/csv or
+?format=csv; the HTML page with a browser or ?format=html) /runs/:id/records?status=&entity=
+/runs/:id/verify /openapi.json. Binds 127.0.0.1 unless told otherwise; any other address needs a
+bearer token in DESKPORT_SERVE_TOKEN, which every route but /healthz then requires.
+Examples:
+  npx deskport serve                    # then open http://127.0.0.1:8787/
+  DESKPORT_SERVE_TOKEN=$(openssl rand -hex 24) npx deskport serve --host 0.0.0.0`)
+  .action(async (opts: { host?: string; port?: number }) => {
+    const config = configFrom(program.opts(), { serve: { ...(opts.host ? { host: opts.host } : {}), ...(opts.port !== undefined ? { port: opts.port } : {}) } });
+    const app = await openApp(config);
+    const { startServe } = await import('./serve/index.ts');
+    const server = await startServe({ db: app.db, registry: app.registry, config, log: app.log });
+    console.log(`deskport serve: ${server.url}/`);
+    await new Promise<void>((resolve) => {
+      const stop = () => resolve();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+    await server.close();
+    await app.close();
   });
 
 program.command('report')

@@ -85,6 +85,14 @@ export const ConfigSchema = z.object({
     // Agent overrides, custom fields, routing, filters, enrichments: transform/mapping-file.ts.
     ...MappingExtras,
   }).prefault({}),
+  /** Serves attachment bytes to the target's import under signed, expiring URLs. */
+  blobServer: z.object({
+    host: z.string().default('127.0.0.1'),
+    port: z.number().int().min(0).max(65535).default(0),
+    /** The address the target downloads from (a tunnel or proxy to this server for a real site). */
+    publicUrl: z.url().optional(),
+    linkTtlSeconds: z.number().int().positive().default(6 * 3600),
+  }).prefault({}),
   load: z.object({
     /** A live loader renews its claims every third of this; a dead loader's rows are taken over after it. */
     leaseSeconds: z.number().int().positive().default(30),
@@ -138,6 +146,7 @@ function fromEnv(env: Env): Record<string, unknown> {
   if (env.DESKPORT_SOURCE_START_TIME) out.source.startTime = /^\d+$/.test(env.DESKPORT_SOURCE_START_TIME) ? Number(env.DESKPORT_SOURCE_START_TIME) : env.DESKPORT_SOURCE_START_TIME;
   if (env.DESKPORT_BLOB_DIR) out.source.blobDir = env.DESKPORT_BLOB_DIR;
   if (env.DESKPORT_TARGET_URL) out.target.url = env.DESKPORT_TARGET_URL;
+  if (env.DESKPORT_BLOB_PUBLIC_URL) out.blobServer = { publicUrl: env.DESKPORT_BLOB_PUBLIC_URL };
   if (env.DESKPORT_TARGET_API_KEY) out.target.apiKey = env.DESKPORT_TARGET_API_KEY;
   if (env.DESKPORT_TARGET_API_KEY_FILE) out.target.apiKey = readSecretFile(env.DESKPORT_TARGET_API_KEY_FILE);
   if (env.DESKPORT_SERVE_HOST || env.DESKPORT_SERVE_PORT || env.DESKPORT_SERVE_TOKEN) {

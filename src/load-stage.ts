@@ -1,3 +1,4 @@
+import { startBlobServerFor } from '../load/blob-server.ts';
 import { Loader, type LoadSummary } from '../load/loader.ts';
 import { LoadProgress } from '../load/progress.ts';
 import { TargetDirectory } from '../load/target-directory.ts';
@@ -22,8 +23,9 @@ export async function runLoadStage(app: App, opts: { retryFailed: boolean; final
   try {
     const directory = await TargetDirectory.read(client);
     const progress = new LoadProgress(registry, view.update);
-    const summary = await new Loader({ db, client, directory, log: log.child({ stage: 'load' }), registry, progress }, config)
-      .run({ runId, finalPass: opts.finalPass });
+    const blobs = await startBlobServerFor(config);
+    const summary = await new Loader({ db, client, directory, log: log.child({ stage: 'load' }), registry, progress, blobs }, config)
+      .run({ runId, finalPass: opts.finalPass }).finally(() => blobs.close());
     await finishRun(db, runId, 'done', { ...summary });
     return summary;
   } catch (err) {

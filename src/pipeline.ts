@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Kafka } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import { runExtract } from '../extract/index.ts';
+import { startBlobServerFor } from '../load/blob-server.ts';
 import { Loader } from '../load/loader.ts';
 import { LoadProgress, type ProgressSnapshot } from '../load/progress.ts';
 import { TargetDirectory } from '../load/target-directory.ts';
@@ -13,7 +14,6 @@ import { DeskportError } from './errors.ts';
 import type { Logger } from './log.ts';
 import type { RunReport } from './report.ts';
 import { writeReportFiles } from './report-files.ts';
-import { maybeStartMetricsServer } from './metrics-server.ts';
 import { setRunState } from './run-state.ts';
 import { connectTarget } from './target.ts';
 
@@ -67,8 +67,6 @@ export async function runPipeline(deps: PipelineDeps, config: Config, opts: {
   kind: RunKind; transformTimeoutMs?: number; onProgress?: (s: ProgressSnapshot) => void;
 }): Promise<RunReport> {
   const { db, log, registry } = deps;
-  // Exposed for the whole run when configured (DESKPORT_METRICS_PORT), so Prometheus sees every stage.
-  const metrics = await maybeStartMetricsServer({ registry, log }, config);
   const runId = await createRun(db, opts.kind, config.source.name, { sourcePath: config.source.path });
   log.info({ runId }, 'run started');
   try {
@@ -83,7 +81,9 @@ export async function runPipeline(deps: PipelineDeps, config: Config, opts: {
     try {
       const directory = await TargetDirectory.read(client);
       const progress = new LoadProgress(registry, opts.onProgress);
-      const summary = await new Loader({ db, client, directory, log: log.child({ stage: 'load' }), registry, progress }, config).run({ runId, finalPass: true });
+      const blobs = await startBlobServerFor(config);
+      const summary = await new Loader({ db, client, directory, log: log.child({ stage: 'load' }), registry, progress, blobs }, config)
+        .run({ runId, finalPass: true }).finally(() => blobs.close());
       calls = client.callCount;
       seconds = summary.seconds;
     } finally {
@@ -101,7 +101,5 @@ export async function runPipeline(deps: PipelineDeps, config: Config, opts: {
     // A failed run gets its report files too: they show how far it got.
     await writeReportFiles(db, config.workDir, runId).catch((e: unknown) => log.warn({ err: e }, 'could not write the report files'));
     throw err;
-  } finally {
-    await metrics?.close();
   }
 }

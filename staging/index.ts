@@ -43,3 +43,4 @@ export * from './queries/verify.ts';
 export * from './queries/attachments.ts';
 export * from './queries/extract-ticket-state.ts';
 export * from './queries/fail-orphan-comments.ts';
+export * from './queries/attachments-for-load.ts';

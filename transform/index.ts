@@ -1,6 +1,6 @@
 import type { Admin, Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import type { Registry } from 'prom-client';
-import { dlqTopic, endOffsets, groupCaughtUp, rawTopic, RAW_ENTITIES } from '../src/bus.ts';
+import { dlqTopic, endOffsets, groupCaughtUp, MAX_MESSAGE_BYTES, rawTopic, RAW_ENTITIES } from '../src/bus.ts';
 import type { Config } from '../src/config.ts';
 import type { Logger } from '../src/log.ts';
 import { counter, gauge, histogram } from '../src/metrics.ts';
@@ -44,7 +44,7 @@ export async function startTransform(deps: TransformDeps, config: Config): Promi
 
   const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
-  const consumer: Consumer = kafka.consumer({ groupId, sessionTimeout: 30_000, heartbeatInterval: 3_000 });
+  const consumer: Consumer = kafka.consumer({ groupId, sessionTimeout: 30_000, heartbeatInterval: 3_000, maxBytesPerPartition: MAX_MESSAGE_BYTES });
   await consumer.connect();
   await consumer.subscribe({ topics, fromBeginning: true });
 

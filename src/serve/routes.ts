@@ -36,7 +36,7 @@ async function runOr404(db: Db, id: number, reply: FastifyReply) {
 }
 
 export function registerRoutes(app: FastifyInstance, deps: ServeDeps): void {
-  const { db, registry, config } = deps;
+  const { db, registry } = deps;
   const idParams = { params: S.runIdParams };
   const notFound = { 404: S.error };
 
@@ -160,7 +160,6 @@ export function registerRoutes(app: FastifyInstance, deps: ServeDeps): void {
     if (runs.length === 0) return reply.type('text/html; charset=utf-8').send('<!doctype html><title>deskport</title><p>No run yet.</p>');
     return reply.redirect(`/runs/${runs[0]!.id}/report?format=html`);
   });
-  void config;
 }
 
 async function verificationJson(db: Db, runId: number) {

@@ -105,7 +105,7 @@ describe('Zendesk API extraction against the fixture server', () => {
   });
 
   test('a 429 storm and 5xx slow the extractor down but lose nothing', async () => {
-    const stormy = await startZendeskServer({ ...DATA, faults: { storm: { from: 4, count: 3 }, tooManyEvery: 13, retryAfterSeconds: 1, serverErrorEvery: 11 } });
+    const stormy = await startZendeskServer({ ...DATA, faults: { storm: { from: 4, count: 3 }, retryAfterSeconds: 1, serverErrorEvery: 11 } });
     const deps = await pipelineDeps();
     try {
       const cfg = apiConfig(stormy, join(dir.path, 'blobs-storm'), { maxRetries: 6 });
@@ -122,7 +122,7 @@ describe('Zendesk API extraction against the fixture server', () => {
   });
 
   test('retries run out with a clear error instead of hanging', async () => {
-    const angry = await startZendeskServer({ ...DATA, tickets: 3, faults: { tooManyEvery: 1, retryAfterSeconds: 0 } });
+    const angry = await startZendeskServer({ ...DATA, tickets: 10, faults: { tooManyEvery: 1, retryAfterSeconds: 0 } });
     const deps = await pipelineDeps();
     try {
       const cfg = apiConfig(angry, join(dir.path, 'blobs-angry'), { maxRetries: 2 });

@@ -7,13 +7,14 @@
  * figures must match what really happened.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import YAML from 'yaml';
 import { startSandbox } from '../sandbox/index.ts';
+import { startZendeskServer } from '../fixtures/zendesk-server/index.ts';
 import { generateZendeskData } from '../fixtures/zendesk-data.ts';
 import { freshDatabase, services, tempDir, uniqueName } from '../helpers.ts';
 import {
@@ -23,6 +24,15 @@ import {
 
 const KEY = 'obs-test-key';
 const TICKETS = 30;
+
+/** Bytes of the finished blobs (the store's temp dir excluded). */
+function blobBytesIn(dir: string): number {
+  let n = 0;
+  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (entry.isFile() && !join(entry.parentPath, entry.name).includes(`${join(dir, 'tmp')}`)) n += statSync(join(entry.parentPath, entry.name)).size;
+  }
+  return n;
+}
 
 function readDashboards(): Record<string, { panels?: unknown[] }> {
   const dir = join(DASHBOARDS, 'grafana');
@@ -34,11 +44,16 @@ describe('Prometheus scraping a real run', () => {
   let prom: PrometheusHandle;
   let sandbox: Awaited<ReturnType<typeof startSandbox>>;
   let database: Awaited<ReturnType<typeof freshDatabase>>;
+  let extractDb: Awaited<ReturnType<typeof freshDatabase>>;
+  let zendesk: Awaited<ReturnType<typeof startZendeskServer>>;
+  const blobDir = join(dir.path, 'blobs');
+  const extract = { code: -1 as number | null, output: '' };
   const panels = dashboardExprs(readDashboards());
   const alerts = alertExprs();
   const needed = [...new Set([...panels, ...alerts].flatMap((e) => metricNames(e.expr)))].sort();
-  const run = { start: 0, end: 0, code: -1 as number | null, output: '', namesSeenAt: 0, names: [] as string[] };
+  const run = { start: 0, end: 0, code: -1 as number | null, output: '', namesSeenAt: 0, names: [] as string[], exposition: '' };
   let data: ReturnType<typeof generateZendeskData>;
+  const blobBytes = () => (existsSync(blobDir) ? blobBytesIn(blobDir) : 0);
 
   before(async () => {
     requireBinary('prometheus');
@@ -60,9 +75,21 @@ describe('Prometheus scraping a real run', () => {
       faults: { seed: 5, delay: 1, delayMs: [150, 300], byMethod: { GET: { error5xx: 0.25 } }, byFamily: { companies: { error5xx: 0.3 } } },
     });
 
+    // The extract stage as a process of its own, reading the Zendesk API (fixture server) with
+    // attachments into the blob store; every 5th call is a 429 that asks for a second's wait.
+    extractDb = await freshDatabase();
+    zendesk = await startZendeskServer({
+      seed: 12, tickets: 10, bigTicketComments: 12, maxAttachmentBytes: 20_000, email: 'obs@acme.example', apiToken: 'obs-token',
+      faults: { tooManyEvery: 5, retryAfterSeconds: 1 },
+    });
+
     prom = await startPrometheus(dir.path);
     const metricsPort = await freePort();
-    prom.setTargets([{ targets: [`127.0.0.1:${metricsPort}`], labels: { stage: 'pipeline' } }]);
+    const extractPort = await freePort();
+    prom.setTargets([
+      { targets: [`127.0.0.1:${metricsPort}`], labels: { stage: 'pipeline' } },
+      { targets: [`127.0.0.1:${extractPort}`], labels: { stage: 'extract' } },
+    ]);
 
     run.start = Date.now() / 1000;
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'run'], {
@@ -77,19 +104,35 @@ describe('Prometheus scraping a real run', () => {
     child.stdout.on('data', (b: Buffer) => { run.output += b.toString(); });
     child.stderr.on('data', (b: Buffer) => { run.output += b.toString(); });
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const extractChild = spawn(process.execPath, ['--import', 'tsx', 'extract/main.ts'], {
+      env: {
+        ...process.env,
+        DATABASE_URL: extractDb.url, KAFKA_BROKERS: brokers.join(','), DESKPORT_WORK_DIR: join(dir.path, 'work-extract'),
+        DESKPORT_TOPIC_PREFIX: uniqueName('obsx'), DESKPORT_LOG_LEVEL: 'error', DESKPORT_SOURCE_KIND: 'zendesk-api',
+        DESKPORT_SOURCE_URL: zendesk.url, DESKPORT_SOURCE_EMAIL: 'obs@acme.example', DESKPORT_SOURCE_API_TOKEN: 'obs-token',
+        DESKPORT_BLOB_DIR: blobDir, DESKPORT_METRICS_PORT: String(extractPort),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    extractChild.stdout.on('data', (b: Buffer) => { extract.output += b.toString(); });
+    extractChild.stderr.on('data', (b: Buffer) => { extract.output += b.toString(); });
+    const extractExited = new Promise<number | null>((resolve) => extractChild.once('exit', (code) => resolve(code)));
 
     // While the run goes on, watch the names Prometheus has stored.
     let done = false;
-    void exited.then(() => { done = true; });
+    void Promise.all([exited, extractExited]).then(() => { done = true; });
     const deadline = Date.now() + 60_000;
     while (!done && Date.now() < deadline) {
       const names = (await prom.get<{ data: string[] }>('/api/v1/label/__name__/values')).data;
       run.names = names;
       if (!run.namesSeenAt && needed.every((n) => names.includes(n))) run.namesSeenAt = Date.now() / 1000;
+      // The stage's own /metrics page, as late in the run as it answers.
+      run.exposition = await fetch(`http://127.0.0.1:${metricsPort}/metrics`).then((r) => r.text(), () => run.exposition);
       await sleep(500);
     }
-    if (!done) child.kill('SIGTERM');
+    if (!done) { child.kill('SIGTERM'); extractChild.kill('SIGTERM'); }
     run.code = await exited;
+    extract.code = await extractExited;
     run.end = Date.now() / 1000;
     await sleep(1500); // one scrape that finds the stage gone, one rule evaluation
     run.names = (await prom.get<{ data: string[] }>('/api/v1/label/__name__/values')).data;
@@ -98,7 +141,9 @@ describe('Prometheus scraping a real run', () => {
   after(async () => {
     await prom?.stop();
     await sandbox?.close();
+    await zendesk?.close();
     await database?.drop();
+    await extractDb?.drop();
     dir.remove();
   });
 
@@ -106,6 +151,12 @@ describe('Prometheus scraping a real run', () => {
     assert.equal(run.code, 0, `deskport run exited ${run.code}:\n${run.output.slice(-3000)}`);
     assert.equal(sandbox.store.list('tickets').length, TICKETS, 'every ticket is in the sandbox');
     assert.ok(sandbox.store.calls().some((c) => String(c.status).startsWith('5')), 'the sandbox answered 5xx');
+  });
+
+  test('the extract stage read the Zendesk API, attachments included', () => {
+    assert.equal(extract.code, 0, `extract/main.ts exited ${extract.code}:\n${extract.output.slice(-3000)}`);
+    assert.ok(zendesk.stats.tooMany >= 1, 'the source answered 429');
+    assert.ok(blobBytes() > 0, 'attachments are in the blob store');
   });
 
   test('every metric the dashboards and alerts read exists in Prometheus', () => {
@@ -121,6 +172,20 @@ describe('Prometheus scraping a real run', () => {
       'deskport_load_rate_limit_limit', 'deskport_load_http_429_total', 'deskport_load_http_retries_total', 'deskport_load_eta_seconds',
       'deskport_pipeline_run_state', 'up',
     ]) assert.ok(needed.includes(name), `a dashboard or alert reads ${name}`);
+  });
+
+  test("the stage's /metrics page passes promtool's lint, and no label carries an id", () => {
+    assert.match(run.exposition, /^deskport_load_records_total\{/m);
+    const r = spawnSync('promtool', ['check', 'metrics'], { input: run.exposition, encoding: 'utf8' });
+    assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+    const series = run.exposition.split('\n').filter((l) => l.startsWith('deskport_'));
+    for (const line of series) {
+      for (const [, label, value] of line.matchAll(/(\w+)="([^"]*)"/g)) {
+        assert.doesNotMatch(value!, /\d{5,}/, `${label}="${value}" looks like an id: ${line}`);
+      }
+    }
+    // Bounded: a migration of any size has the same series; this small one has a few hundred at most.
+    assert.ok(series.length < 400, `${series.length} series`);
   });
 
   test('promtool accepts every dashboard expression', () => {
@@ -167,9 +232,14 @@ describe('Prometheus scraping a real run', () => {
     assert.ok(await at('sum(deskport_load_failures_total{entity="companies", reason="DESKPORT_OUTCOME_UNKNOWN"})') >= 1, 'in-doubt creates counted');
     assert.equal(await at('max(deskport_load_rate_limit_limit)'), 100_000);
     assert.equal(await at('max(deskport_pipeline_run_state{state="loading"})'), 1);
+    // The extract stage: the bytes in the blob store, the source's 429s.
+    assert.equal(await at('sum(deskport_extract_attachment_bytes_total{stage="extract"})'), blobBytes());
+    assert.equal(await at('sum(deskport_extract_rate_limited_total{stage="extract"})'), zendesk.stats.tooMany);
     // The lag of the raw topics went back to zero once transform caught up.
     assert.equal(Number((await prom.query(`sum(last_over_time(deskport_transform_consumer_lag_messages[2m]))`)).data?.result[0]?.value?.[1]), 0);
     // The stage is gone now, and Prometheus knows it (what DeskportStageDown alerts on).
-    assert.equal(Number((await prom.query('up{job="deskport", stage="pipeline"}')).data?.result[0]?.value?.[1]), 0);
+    for (const stage of ['pipeline', 'extract']) {
+      assert.equal(Number((await prom.query(`up{job="deskport", stage="${stage}"}`)).data?.result[0]?.value?.[1]), 0, stage);
+    }
   });
 });

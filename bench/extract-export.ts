@@ -1,0 +1,49 @@
+/**
+ * Export-file extraction at scale: generates a ~1 GB Zendesk JSON export (in a child process, so
+ * its memory does not count), then extracts it into Kafka (acks=all, checkpoint per batch) and
+ * prints records/s and the extractor's peak RSS. Layout `ndjson` and `--gzip` are supported.
+ *
+ *   DESKPORT_WORK_DIR=/tmp/dp-bench npx tsx bench/extract-export.ts [tickets=170000] [json|ndjson] [--gzip]
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { runExtract } from '../extract/index.ts';
+import { createRun } from '../staging/index.ts';
+import { pipelineDeps, stopServices, testConfig } from '../test/helpers.ts';
+
+const tickets = Number(process.argv[2] ?? 170_000);
+const layout = process.argv[3] === 'ndjson' ? 'ndjson' : 'json';
+const gzip = process.argv.includes('--gzip');
+const workDir = process.env.DESKPORT_WORK_DIR ?? '.deskport';
+const out = join(workDir, 'bench', `export-${tickets}${layout === 'json' ? '.json' : ''}${gzip && layout === 'json' ? '.gz' : ''}`);
+
+if (!existsSync(out)) {
+  console.error(`generating ${tickets} tickets into ${out}…`);
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/gen-sample.ts', '--tickets', String(tickets), '--seed', '7', '--out', out, '--layout', layout, ...(gzip ? ['--gzip'] : [])], { stdio: 'inherit' });
+  if (r.status !== 0) process.exit(1);
+}
+const bytes = layout === 'json' ? statSync(out).size : undefined;
+
+const deps = await pipelineDeps();
+let peakRss = process.memoryUsage().rss;
+const sampler = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage().rss); }, 100);
+try {
+  const cfg = testConfig({ source: { path: out } });
+  const runId = await createRun(deps.db, 'extract', cfg.source.name);
+  const rssBefore = process.memoryUsage().rss;
+  const t0 = performance.now();
+  const result = await runExtract(deps, cfg, runId);
+  const seconds = (performance.now() - t0) / 1000;
+  clearInterval(sampler);
+  console.log(JSON.stringify({
+    tickets, layout, gzip, fileBytes: bytes, records: result.records, messages: result.messages, seconds: Math.round(seconds * 10) / 10,
+    recordsPerSecond: Math.round(result.records / seconds), messagesPerSecond: Math.round(result.messages / seconds),
+    mbPerSecond: bytes ? Math.round(bytes / 1e6 / seconds) : undefined,
+    peakRssMb: Math.round(Math.max(peakRss, process.resourceUsage().maxRSS * 1024) / 1e6), rssBeforeMb: Math.round(rssBefore / 1e6),
+  }, null, 2));
+} finally {
+  clearInterval(sampler);
+  await deps.drop();
+  await stopServices();
+}
