@@ -12,6 +12,7 @@ import type { CanonicalCompany, CanonicalEntity, CanonicalPerson, CanonicalTicke
 import { OutcomeUnknownError, type TeamworkDeskClient } from './client.ts';
 import { buildImportTicket, type ImportContext, type ImportTicket, type ImportUser } from './import-payload.ts';
 import type { BlobServer } from './blob-server.ts';
+import { chunks, forEachLimit } from './concurrency.ts';
 import { LoadProgress } from './progress.ts';
 import { listAll, type TargetDirectory } from './target-directory.ts';
 
@@ -81,7 +82,10 @@ export class Loader {
     try {
       await this.drain('companies', scope.companies, (rows) => this.loadCompanies(rows, opts.runId), opts.signal);
       await this.drain('people', scope.people, (rows) => this.loadPeople(rows, opts.runId), opts.signal);
-      await this.drain('tickets', opts.ticketIds, (rows) => this.loadTickets(rows, opts.runId), opts.signal, this.config.target.importBatchSize);
+      // Several import batches in flight at once: the shared budget, not this loop, sets the pace.
+      const { importBatchSize } = this.config.target;
+      await this.drain('tickets', opts.ticketIds, (rows) => forEachLimit(chunks(rows, importBatchSize), this.config.load.concurrency, (batch) => this.loadTickets(batch, opts.runId)),
+        opts.signal, importBatchSize * this.config.load.concurrency);
       if (opts.finalPass && !opts.signal?.aborted) await this.failIncompleteTickets(opts.runId);
     } finally {
       clearInterval(heartbeat);
@@ -145,7 +149,7 @@ export class Loader {
   // ---- companies ----------------------------------------------------------------------------
 
   private async loadCompanies(rows: ClaimedRow<'companies'>[], runId: number): Promise<void> {
-    for (const row of rows) {
+    await forEachLimit(rows, this.config.load.concurrency, async (row) => {
       try {
         const id = (row.inDoubt ? await this.findCompany(row.data) : null) ?? await this.createCompany(row.data);
         await markLoaded(this.deps.db, { entity: 'companies', source: this.source, runId, items: [{ sourceId: row.sourceId, targetId: id }] });
@@ -153,7 +157,7 @@ export class Loader {
       } catch (err) {
         await this.fail('companies', [row.sourceId], err, runId);
       }
-    }
+    });
   }
 
   private async findCompany(c: CanonicalCompany): Promise<string | null> {
@@ -178,7 +182,7 @@ export class Loader {
 
   private async loadPeople(rows: ClaimedRow<'people'>[], runId: number): Promise<void> {
     const companyIds = await targetIds(this.deps.db, this.source, 'companies', rows.map((r) => r.data.companySourceId).filter((x): x is string => !!x));
-    for (const row of rows) {
+    await forEachLimit(rows, this.config.load.concurrency, async (row) => {
       const p = row.data;
       try {
         if (p.role === 'agent') {
@@ -193,7 +197,7 @@ export class Loader {
             });
             this.count('people', 'skipped');
           }
-          continue;
+          return;
         }
         if (!p.email) {
           await markSkipped(this.deps.db, {
@@ -201,7 +205,7 @@ export class Loader {
             reason: 'customer has no email; their tickets use a placeholder address',
           });
           this.count('people', 'skipped');
-          continue;
+          return;
         }
         const companyId = p.companySourceId ? companyIds.get(p.companySourceId) : undefined;
         const id = (row.inDoubt ? await this.findCustomer(p.email) : null) ?? await this.createCustomer(p, companyId);
@@ -210,7 +214,7 @@ export class Loader {
       } catch (err) {
         await this.fail('people', [row.sourceId], err, runId);
       }
-    }
+    });
   }
 
   private async findCustomer(email: string): Promise<string | null> {

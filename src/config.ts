@@ -97,6 +97,8 @@ export const ConfigSchema = z.object({
     /** A live loader renews its claims every third of this; a dead loader's rows are taken over after it. */
     leaseSeconds: z.number().int().positive().default(30),
     maxAttempts: z.number().int().min(1).default(5),
+    /** Calls one loader keeps in flight; the shared rate budget still sets the pace. */
+    concurrency: z.number().int().min(1).max(64).default(6),
   }).prefault({}),
   /** Prometheus `/metrics` (and `/healthz`) of a long-running stage; no port: not exposed. */
   metrics: z.object({

@@ -152,6 +152,8 @@ export class ZendeskClient {
     const endpoint = endpointLabel(u.pathname);
     const headers: Record<string, string> = { accept: o.download ? '*/*' : 'application/json', 'user-agent': 'deskport' };
     if (u.origin === this.origin) headers.authorization = this.auth;
+    // A download that keeps failing is recorded as failed by the caller; it must not hold a page for minutes.
+    const maxRetries = o.download ? Math.min(this.opts.maxRetries, 3) : this.opts.maxRetries;
     let attempt = 0;
     for (;;) {
       attempt++;
@@ -160,7 +162,7 @@ export class ZendeskClient {
         res = await request(u, { method: 'GET', headers, dispatcher: this.dispatcher });
       } catch (err) {
         this.requests.inc({ endpoint, status: 'network' });
-        if (!isNetworkError(err) || attempt > this.opts.maxRetries) {
+        if (!isNetworkError(err) || attempt > maxRetries) {
           throw new SourceHttpError(`cannot reach Zendesk for ${endpoint} after ${attempt} attempt(s): ${(err as Error).message}`, {
             endpoint, attempts: attempt, cause: err, hint: 'Check DESKPORT_SOURCE_URL and the network.',
           });
@@ -203,7 +205,7 @@ export class ZendeskClient {
         await sleep(wait);
         continue;
       }
-      if ((status >= 500 || status === 409) && attempt <= this.opts.maxRetries) {
+      if ((status >= 500 || status === 409) && attempt <= maxRetries) {
         await this.backoff(endpoint, attempt, `HTTP ${status}`);
         continue;
       }
