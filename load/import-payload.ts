@@ -86,19 +86,18 @@ export function authorHeader(person: CanonicalPerson | undefined, authorSourceId
   return `<p><em>Originally written by ${escapeHtml(who)} on ${escapeHtml(createdAt)}</em></p>`;
 }
 
-function thread(ctx: ImportContext, c: CanonicalComment, cc: string[]): ImportThread[] {
+function thread(ctx: ImportContext, c: CanonicalComment, cc: string[], ccHeader: boolean): ImportThread[] {
   const author = c.authorSourceId ? ctx.people.get(c.authorSourceId) : undefined;
   const agent = asAgent(ctx, c.authorSourceId);
-  let createdBy: ImportUser;
+  // A private note by a customer, or anything by an agent the target does not have, is signed
+  // by the fallback agent with the original author in a header (R2); option `always` adds the
+  // header everywhere.
+  const createdBy: ImportUser = agent
+    ?? (author && author.role === 'customer' && c.public ? asCustomer(ctx, author.sourceId) : ctx.fallbackAgent);
   let body = c.bodyHtml;
-  if (agent) createdBy = agent;
-  else if (author && author.role === 'customer' && c.public) createdBy = asCustomer(ctx, author.sourceId);
-  else {
-    // A private note by a customer, or anything by an agent the target does not have:
-    // signed by the fallback agent, the original author kept in a header.
-    createdBy = ctx.fallbackAgent;
-    body = authorHeader(author, c.authorSourceId, c.createdAt) + body;
-  }
+  // R6 option: the CCs also listed at the top of the first message.
+  if (ccHeader && cc.length > 0) body = `<p><em>CC: ${cc.map(escapeHtml).join(', ')}</em></p>` + body;
+  if (createdBy === ctx.fallbackAgent || c.authorHeader) body = authorHeader(author, c.authorSourceId, c.createdAt) + body;
   const files = attachmentsOf(ctx, c);
   body = files.body(body);
   const groups = files.groups;
@@ -192,7 +191,7 @@ export function buildImportTicket(ctx: ImportContext, t: CanonicalTicket, commen
     createdAt: t.createdAt,
     updatedAt: t.updatedAt,
     // R6: the ticket's CCs ride on its first message.
-    threads: ordered.flatMap((c, i) => thread(ctx, c, i === 0 ? cc : []).map((t) => checkLength(c.sourceId, t))),
+    threads: ordered.flatMap((c, i) => thread(ctx, c, i === 0 ? cc : [], i === 0 && t.ccHeader).map((th) => checkLength(c.sourceId, th))),
   };
 }
 

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { observeBudget, takeToken, type Db } from '../staging/index.ts';
+import { observeBudget, takeTokens, type Db } from '../staging/index.ts';
 
 /** What a rate budget needs to know of a response. */
 export interface RateHeaders {
@@ -50,9 +50,16 @@ export function readRateHeaders(headers: Record<string, string | string[] | unde
 export class PostgresRateBudget implements RateBudget {
   private windowLimit: number;
   private readonly reserve: () => number;
+  /** Tokens this process took from the shared row and has not spent yet (one DB trip per block). */
+  private local = 0;
+  private localUntil = 0;
+  private taking: Promise<void> | null = null;
+  private lastObserved = 0;
 
   constructor(private readonly db: Db, private readonly opts: {
     account: string; initialLimit: number; ceiling: number; windowMs?: number; onWait?: (ms: number) => void;
+    /** Tokens taken per trip to Postgres; small, so a dying loader wastes little of a window. */
+    block?: number;
   }) {
     this.windowLimit = opts.initialLimit;
     // Calls the target allows beyond our ceiling: subtracted from what it says remains.
@@ -65,20 +72,45 @@ export class PostgresRateBudget implements RateBudget {
 
   async acquire(signal?: AbortSignal): Promise<void> {
     while (true) {
-      const waitMs = await takeToken(this.db, { account: this.opts.account, limit: this.limit, windowMs: this.opts.windowMs ?? 60_000 });
-      if (waitMs === 0) return;
+      // Local tokens belong to the window they were taken in.
+      if (this.local > 0 && Date.now() < this.localUntil) {
+        this.local--;
+        return;
+      }
+      this.local = 0;
+      // One trip to Postgres at a time per process; concurrent callers wait for its tokens.
+      this.taking ??= this.refill().finally(() => { this.taking = null; });
+      const waitMs = await this.taking.then(() => (this.local > 0 ? 0 : this.nextWait));
+      if (waitMs === 0) continue;
       this.opts.onWait?.(waitMs);
       await sleep(Math.min(waitMs, 5_000), undefined, { signal });
     }
   }
 
+  private nextWait = 0;
+
+  private async refill(): Promise<void> {
+    const block = Math.max(1, Math.min(this.opts.block ?? 4, Math.floor(this.limit / 20) || 1));
+    const { granted, waitMs } = await takeTokens(this.db, { account: this.opts.account, limit: this.limit, windowMs: this.opts.windowMs ?? 60_000, wanted: block });
+    this.local = granted;
+    this.localUntil = Date.now() + 1_000;
+    this.nextWait = granted > 0 ? 0 : waitMs;
+  }
+
   async observe(h: RateHeaders): Promise<void> {
+    const limitChanged = h.limit !== null && h.limit > 0 && h.limit !== this.windowLimit;
     if (h.limit !== null && h.limit > 0) this.windowLimit = h.limit;
     if (h.remaining === null || h.resetAt === null) return;
+    // Correcting the shared row after every response would cost a write per call; a few times
+    // a second, and whenever the window is nearly spent, is enough to stay in step.
+    const now = Date.now();
+    if (!limitChanged && now - this.lastObserved < 250 && h.remaining > this.limit / 10) return;
+    this.lastObserved = now;
     await observeBudget(this.db, { account: this.opts.account, limit: this.limit, remaining: Math.max(0, h.remaining - this.reserve()), resetAt: h.resetAt });
   }
 
   async block(until: Date): Promise<void> {
+    this.local = 0;
     await observeBudget(this.db, { account: this.opts.account, limit: null, remaining: 0, resetAt: until });
   }
 }

@@ -33,6 +33,15 @@ export class TargetDirectory {
     readonly statusByName: Map<string, Named>,
   ) {}
 
+  /** A directory from lists already in hand (a test, or a saved read). */
+  static of(users: TargetUser[], inboxes: Named[], statuses: Named[]): TargetDirectory {
+    return new TargetDirectory(
+      new Map(users.filter((u) => u.email).map((u) => [u.email!.toLowerCase(), u])),
+      inboxes,
+      new Map(statuses.filter((x) => x.name).map((x) => [x.name!.toLowerCase(), x])),
+    );
+  }
+
   static async read(client: TeamworkDeskClient): Promise<TargetDirectory> {
     const [users, inboxes, statuses] = await Promise.all([
       listAll<TargetUser>(client, 'users'),

@@ -75,7 +75,14 @@ program.command('load')
   .action(async (opts: { retryFailed?: boolean; final?: boolean }) => {
     const app = await openApp(configFrom(program.opts()));
     try {
-      const summary = await runLoadStage(app, { retryFailed: opts.retryFailed === true, finalPass: opts.final === true });
+      // Ctrl-C stops claiming new rows; the calls in flight finish and are recorded. A second Ctrl-C quits at once.
+      const stop = new AbortController();
+      process.once('SIGINT', () => {
+        console.error('\nstopping after the calls in flight (Ctrl-C again to quit now)…');
+        stop.abort();
+        process.once('SIGINT', () => process.exit(130));
+      });
+      const summary = await runLoadStage(app, { retryFailed: opts.retryFailed === true, finalPass: opts.final === true, signal: stop.signal });
       console.log(formatLoadSummary(summary));
       process.exitCode = summary.tickets.failed + summary.people.failed + summary.companies.failed > 0 ? 2 : 0;
     } finally {

@@ -9,7 +9,7 @@ import { progressView } from './progress-view.ts';
 import { connectTarget } from './target.ts';
 
 /** `deskport load`: one loader process over staging, as a stage of its own (R25). */
-export async function runLoadStage(app: App, opts: { retryFailed: boolean; finalPass: boolean }): Promise<LoadSummary> {
+export async function runLoadStage(app: App, opts: { retryFailed: boolean; finalPass: boolean; signal?: AbortSignal }): Promise<LoadSummary> {
   const { db, config, log, registry } = app;
   if (opts.retryFailed) {
     for (const entity of CANONICAL_ENTITIES) {
@@ -25,8 +25,8 @@ export async function runLoadStage(app: App, opts: { retryFailed: boolean; final
     const progress = new LoadProgress(registry, view.update);
     const blobs = await startBlobServerFor(config);
     const summary = await new Loader({ db, client, directory, log: log.child({ stage: 'load' }), registry, progress, blobs }, config)
-      .run({ runId, finalPass: opts.finalPass }).finally(() => blobs.close());
-    await finishRun(db, runId, 'done', { ...summary });
+      .run({ runId, finalPass: opts.finalPass, ...(opts.signal ? { signal: opts.signal } : {}) }).finally(() => blobs.close());
+    await finishRun(db, runId, opts.signal?.aborted ? 'interrupted' : 'done', { ...summary });
     return summary;
   } catch (err) {
     await finishRun(db, runId, 'failed', { error: (err as Error).message }).catch(() => undefined);

@@ -7,6 +7,15 @@ import type { Knex } from 'knex';
  * every response (`observeBudget`).
  */
 export async function takeToken(db: Knex, opts: { account: string; limit: number; windowMs: number }): Promise<number> {
+  const { granted, waitMs } = await takeTokens(db, { ...opts, wanted: 1 });
+  return granted > 0 ? 0 : waitMs;
+}
+
+/**
+ * Takes up to `wanted` tokens at once (one transaction for several calls): returns how many
+ * were granted, and when none were, how long to wait before asking again.
+ */
+export async function takeTokens(db: Knex, opts: { account: string; limit: number; windowMs: number; wanted: number }): Promise<{ granted: number; waitMs: number }> {
   return db.transaction(async (trx) => {
     await trx.raw(
       `INSERT INTO rate_budget (account, window_limit, remaining, reset_at) VALUES (?, ?, ?, now()) ON CONFLICT (account) DO NOTHING`,
@@ -20,17 +29,19 @@ export async function takeToken(db: Knex, opts: { account: string; limit: number
     );
     const row = rows[0];
     if (row.expired) {
+      const granted = Math.min(opts.wanted, opts.limit);
       await trx.raw(
-        `UPDATE rate_budget SET window_limit = ?, remaining = ? - 1, reset_at = now() + make_interval(secs => ?), updated_at = now() WHERE account = ?`,
-        [opts.limit, opts.limit, opts.windowMs / 1000, opts.account],
+        `UPDATE rate_budget SET window_limit = ?, remaining = ?::int - ?::int, reset_at = now() + make_interval(secs => ?), updated_at = now() WHERE account = ?`,
+        [opts.limit, opts.limit, granted, opts.windowMs / 1000, opts.account],
       );
-      return 0;
+      return { granted, waitMs: 0 };
     }
     if (row.remaining > 0) {
-      await trx.raw(`UPDATE rate_budget SET remaining = remaining - 1, updated_at = now() WHERE account = ?`, [opts.account]);
-      return 0;
+      const granted = Math.min(opts.wanted, row.remaining);
+      await trx.raw(`UPDATE rate_budget SET remaining = remaining - ?::int, updated_at = now() WHERE account = ?`, [granted, opts.account]);
+      return { granted, waitMs: 0 };
     }
-    return Math.max(row.wait_ms, 50);
+    return { granted: 0, waitMs: Math.max(row.wait_ms, 50) };
   });
 }
 
