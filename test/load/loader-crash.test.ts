@@ -48,7 +48,7 @@ describe('kill -9 of the loader', () => {
   before(async () => {
     // Short leases so a killed loader's rows are taken over quickly; small import batches so
     // the load takes many calls and the kills land in every phase.
-    writeFileSync(configFile, JSON.stringify({ load: { leaseSeconds: 2 }, target: { importBatchSize: 2 } }));
+    writeFileSync(configFile, JSON.stringify({ load: { leaseSeconds: 2 }, target: { importBatchSize: 2, rateLimitWindowSeconds: 2 } }));
     reference = await stagedDataset(data);
     crashed = await stagedDataset(data);
   });
@@ -59,7 +59,8 @@ describe('kill -9 of the loader', () => {
   });
 
   test('at random points, then a restart, leaves the target equal to an uninterrupted run', async () => {
-    const opts = { port: 0, apiKeys: [KEY], rateLimitPerMinute: 300, seed: { agents: agentsOf(data) } };
+    // 10 calls per 2-second window: the load takes many seconds whatever the loader's concurrency.
+    const opts = { port: 0, apiKeys: [KEY], rateLimitPerMinute: 10, rateLimitWindowMs: 2000, seed: { agents: agentsOf(data) } };
     const calm = await startSandbox(opts);
     const victim = await startSandbox(opts);
     try {

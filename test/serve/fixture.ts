@@ -36,22 +36,26 @@ export async function completedRun(opts: { tickets?: number; verify?: boolean } 
   const config = (over: ConfigInput = {}) => testConfig({
     workDir: dir.path, source: { path: join(dir.path, 'export.json'), url: 'acme' }, target: { url: sandbox.url, apiKey: KEY }, ...over,
   });
-  const cfg = config();
-  const report = await runPipeline(deps, cfg, { kind: 'run' });
-  if (opts.verify !== false) {
-    const client = connectTarget(deps, cfg);
-    try {
-      await runVerify({ ...deps, client }, cfg, { runId: report.runId });
-    } finally {
-      await client.close();
-    }
-  }
-  return {
-    deps, sandbox, dir, config, report, rejectedTicketId: String(bad.id),
-    async close() {
-      await sandbox.close();
-      await deps.drop();
-      dir.remove();
-    },
+  const close = async () => {
+    await sandbox.close();
+    await deps.drop();
+    dir.remove();
   };
+  // If the run fails, stop what was started here: a leaked server would keep the test process alive.
+  try {
+    const cfg = config();
+    const report = await runPipeline(deps, cfg, { kind: 'run' });
+    if (opts.verify !== false) {
+      const client = connectTarget(deps, cfg);
+      try {
+        await runVerify({ ...deps, client }, cfg, { runId: report.runId });
+      } finally {
+        await client.close();
+      }
+    }
+    return { deps, sandbox, dir, config, report, rejectedTicketId: String(bad.id), close };
+  } catch (err) {
+    await close().catch(() => undefined);
+    throw err;
+  }
 }

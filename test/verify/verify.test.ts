@@ -42,8 +42,8 @@ describe('deskport verify: read back from the target and compare with staging', 
     runId = (await runPipeline(deps, config(), { kind: 'run' })).runId;
   });
   after(async () => {
-    await sandbox.close();
-    await deps.drop();
+    await sandbox?.close();
+    await deps?.drop();
     dir.remove();
   });
 
