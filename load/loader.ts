@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Registry } from 'prom-client';
 import type { Config } from '../src/config.ts';
 import { DeskportError, errorMessage, TargetHttpError } from '../src/errors.ts';
 import type { Logger } from '../src/log.ts';
 import { counter } from '../src/metrics.ts';
 import {
-  attachmentsOfComments, claimForLoad, commentsOfTickets, failOrphanComments, markFailed, markLoaded, markSkipped, pendingCounts, renewClaims, stagedBySourceIds, targetIds,
+  attachmentsOfComments, claimForLoad, commentsOfTickets, loadingCount, failOrphanComments, markFailed, markLoaded, markSkipped, pendingCounts, renewClaims, stagedBySourceIds, targetIds,
   ticketsNotReady, type ClaimedRow, type Db,
 } from '../staging/index.ts';
 import type { CanonicalCompany, CanonicalEntity, CanonicalPerson, CanonicalTicket } from '../transform/canonical.ts';
@@ -122,7 +123,14 @@ export class Loader {
       const rows = await claimForLoad(this.deps.db, {
         entity, source: this.source, loaderId: this.loaderId, limit, leaseSeconds: this.config.load.leaseSeconds, ...(sourceIds ? { sourceIds } : {}),
       });
-      if (rows.length === 0) return;
+      if (rows.length === 0) {
+        // Rows another loader still holds: a live one will finish them, a dead one's lease runs
+        // out and they are ours. Either way this phase is not over until none is in flight,
+        // or the next phase would run ahead of its parents and a lone restart would stop short.
+        if ((await loadingCount(this.deps.db, entity, this.source, sourceIds)) === 0) return;
+        await sleep(Math.min(1000, (this.config.load.leaseSeconds * 1000) / 4), undefined, { signal }).catch(() => undefined);
+        continue;
+      }
       const calls = this.deps.client.callCount;
       await handle(rows);
       this.summary[entity].calls += this.deps.client.callCount - calls;

@@ -113,3 +113,11 @@ export async function pendingCounts(db: Knex, source: string): Promise<Record<Ca
   }
   return out;
 }
+
+/** Rows of an entity some loader holds right now (optionally among `sourceIds`). */
+export async function loadingCount(db: Knex, entity: CanonicalEntity, source: string, sourceIds?: string[]): Promise<number> {
+  const q = db(entity).where({ source, load_state: 'loading' });
+  if (sourceIds) q.whereIn('source_id', sourceIds);
+  const [row] = await q.count<{ n: string }[]>('* as n');
+  return Number(row?.n ?? 0);
+}

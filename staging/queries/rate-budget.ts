@@ -56,9 +56,14 @@ export async function observeBudget(db: Knex, opts: { account: string; limit: nu
        remaining = CASE WHEN ?::timestamptz > reset_at + interval '1 second' OR window_limit <> COALESCE(?::int, window_limit)
                         THEN ? ELSE LEAST(remaining, ?) END,
        window_limit = COALESCE(?::int, window_limit),
-       reset_at = GREATEST(reset_at, ?::timestamptz),
+       -- The target's clock decides when its window ends (a 429's Retry-After too), give or take
+       -- the second its "seconds until reset" rounds away; a reset already past is a late answer
+       -- from an old window and changes nothing.
+       reset_at = CASE WHEN ?::timestamptz > now()
+                       THEN GREATEST(?::timestamptz, LEAST(reset_at, ?::timestamptz + interval '1 second'))
+                       ELSE reset_at END,
        updated_at = now()
      WHERE account = ?`,
-    [opts.resetAt, opts.limit, opts.remaining, opts.remaining, opts.limit, opts.resetAt, opts.account],
+    [opts.resetAt, opts.limit, opts.remaining, opts.remaining, opts.limit, opts.resetAt, opts.resetAt, opts.resetAt, opts.account],
   );
 }
