@@ -132,9 +132,12 @@ export class Loader {
         continue;
       }
       const calls = this.deps.client.callCount;
+      const finished = () => this.summary[entity].loaded + this.summary[entity].skipped + this.summary[entity].failed;
+      const before = finished();
       await handle(rows);
       this.summary[entity].calls += this.deps.client.callCount - calls;
-      this.progress.advance(rows.length, this.deps.client.callCount - calls);
+      // Rows that went back to pending (outcome unknown) are not progress; they come round again.
+      this.progress.advance(finished() - before, this.deps.client.callCount - calls);
     }
   }
 

@@ -55,6 +55,10 @@ export class PostgresRateBudget implements RateBudget {
   private localUntil = 0;
   private taking: Promise<void> | null = null;
   private lastObserved = 0;
+  /** Until a response told the real limit, calls go one at a time: the guess may be too high. */
+  private learned = false;
+  private probe: Promise<void> | null = null;
+  private endProbe: (() => void) | null = null;
 
   constructor(private readonly db: Db, private readonly opts: {
     account: string; initialLimit: number; ceiling: number; windowMs?: number; onWait?: (ms: number) => void;
@@ -71,6 +75,18 @@ export class PostgresRateBudget implements RateBudget {
   }
 
   async acquire(signal?: AbortSignal): Promise<void> {
+    while (!this.learned) {
+      if (this.probe) {
+        await this.probe;
+        continue;
+      }
+      this.probe = new Promise<void>((resolve) => {
+        // A call that dies without an answer must not hold the others forever.
+        const timer = setTimeout(resolve, 2_000);
+        this.endProbe = () => { clearTimeout(timer); resolve(); };
+      }).finally(() => { this.probe = null; });
+      break;
+    }
     while (true) {
       // Local tokens belong to the window they were taken in.
       if (this.local > 0 && Date.now() < this.localUntil) {
@@ -91,20 +107,35 @@ export class PostgresRateBudget implements RateBudget {
 
   private async refill(): Promise<void> {
     const block = Math.max(1, Math.min(this.opts.block ?? 4, Math.floor(this.limit / 20) || 1));
-    const { granted, waitMs } = await takeTokens(this.db, { account: this.opts.account, limit: this.limit, windowMs: this.opts.windowMs ?? 60_000, wanted: block });
+    const { granted, waitMs } = await takeTokens(this.db, {
+      account: this.opts.account, limit: this.limit, windowMs: this.opts.windowMs ?? 60_000, wanted: this.learned ? block : 1,
+      limitIsGuess: !this.learned,
+    });
     this.local = granted;
     this.localUntil = Date.now() + 1_000;
     this.nextWait = granted > 0 ? 0 : waitMs;
   }
 
   async observe(h: RateHeaders): Promise<void> {
+    const first = !this.learned && h.limit !== null;
+    try {
+      await this.correct(h);
+    } finally {
+      if (first) {
+        this.learned = true;
+        this.endProbe?.();
+      }
+    }
+  }
+
+  private async correct(h: RateHeaders): Promise<void> {
     const limitChanged = h.limit !== null && h.limit > 0 && h.limit !== this.windowLimit;
     if (h.limit !== null && h.limit > 0) this.windowLimit = h.limit;
     if (h.remaining === null || h.resetAt === null) return;
-    // Correcting the shared row after every response would cost a write per call; a few times
-    // a second, and whenever the window is nearly spent, is enough to stay in step.
+    // Correcting the shared row after every response would cost a write per call; at high limits
+    // a few times a second, and whenever the window is nearly spent, is enough to stay in step.
     const now = Date.now();
-    if (!limitChanged && now - this.lastObserved < 250 && h.remaining > this.limit / 10) return;
+    if (!limitChanged && this.limit >= 300 && now - this.lastObserved < 250 && h.remaining > this.limit / 10) return;
     this.lastObserved = now;
     await observeBudget(this.db, { account: this.opts.account, limit: this.limit, remaining: Math.max(0, h.remaining - this.reserve()), resetAt: h.resetAt });
   }

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { openApp } from './app.ts';
+import { openApp, type App } from './app.ts';
 import { loadConfig, type ConfigInput } from './config.ts';
 import { runDemo } from './demo.ts';
 import { DeskportError } from './errors.ts';
@@ -10,6 +10,16 @@ import { formatReport } from './report.ts';
 import { getRun, runCounts, runReasons } from '../staging/index.ts';
 
 interface GlobalOpts { config?: string; debug?: boolean; source?: string; topicPrefix?: string; logLevel?: string; mapping?: string }
+
+/** Opens services, staging and Kafka for one command, and closes them whatever happens. */
+async function withApp(fn: (app: App) => Promise<void>): Promise<void> {
+  const app = await openApp(configFrom(program.opts()));
+  try {
+    await fn(app);
+  } finally {
+    await app.close();
+  }
+}
 
 function configFrom(opts: GlobalOpts, extra: ConfigInput = {}) {
   const overrides: ConfigInput = { ...extra };
@@ -38,8 +48,7 @@ program.command('demo')
   .description('Migrate the bundled sample export into the local Teamwork Desk sandbox and print the report')
   .addHelpText('after', '\nExample:\n  npx deskport demo\n  DESKPORT_TARGET_URL=https://acme.teamwork.com DESKPORT_TARGET_API_KEY=… npx deskport demo --source export.json')
   .action(async () => {
-    const app = await openApp(configFrom(program.opts()));
-    try {
+    await withApp(async (app) => {
       const view = progressView();
       const { report, sandboxStateFile } = await runDemo(app, { onProgress: view.update }).finally(view.stop);
       console.log(formatReport(report));
@@ -47,24 +56,19 @@ program.command('demo')
         console.log(`\nThe sandbox's content is saved in ${sandboxStateFile}; browse it with:\n  npm run sandbox -- --state-file ${sandboxStateFile}`);
       }
       process.exitCode = report.counts.some((c) => c.failed > 0 || c.missing > 0) ? 2 : 0;
-    } finally {
-      await app.close();
-    }
+    });
   });
 
 program.command('run')
   .description('The whole migration into the configured target: extract, transform, load, report')
   .addHelpText('after', '\nExample:\n  DESKPORT_TARGET_URL=https://acme.teamwork.com DESKPORT_TARGET_API_KEY_FILE=~/.tw-key npx deskport run --source export.json')
   .action(async () => {
-    const app = await openApp(configFrom(program.opts()));
-    try {
+    await withApp(async (app) => {
       const view = progressView();
       const report = await runPipeline(app, app.config, { kind: 'run', onProgress: view.update }).finally(view.stop);
       console.log(formatReport(report));
       process.exitCode = report.counts.some((c) => c.failed > 0 || c.missing > 0) ? 2 : 0;
-    } finally {
-      await app.close();
-    }
+    });
   });
 
 program.command('load')
@@ -73,21 +77,18 @@ program.command('load')
   .option('--final', 'transform has caught up: fail tickets still missing comments instead of waiting for them')
   .addHelpText('after', '\nExamples:\n  npx deskport load\n  npx deskport load --retry-failed')
   .action(async (opts: { retryFailed?: boolean; final?: boolean }) => {
-    const app = await openApp(configFrom(program.opts()));
-    try {
+    await withApp(async (app) => {
       // Ctrl-C stops claiming new rows; the calls in flight finish and are recorded. A second Ctrl-C quits at once.
       const stop = new AbortController();
       process.once('SIGINT', () => {
         console.error('\nstopping after the calls in flight (Ctrl-C again to quit now)…');
         stop.abort();
         process.once('SIGINT', () => process.exit(130));
-      });
-      const summary = await runLoadStage(app, { retryFailed: opts.retryFailed === true, finalPass: opts.final === true, signal: stop.signal });
-      console.log(formatLoadSummary(summary));
-      process.exitCode = summary.tickets.failed + summary.people.failed + summary.companies.failed > 0 ? 2 : 0;
-    } finally {
-      await app.close();
-    }
+    });
+    const summary = await runLoadStage(app, { retryFailed: opts.retryFailed === true, finalPass: opts.final === true, signal: stop.signal });
+    console.log(formatLoadSummary(summary));
+    process.exitCode = summary.tickets.failed + summary.people.failed + summary.companies.failed > 0 ? 2 : 0;
+    });
   });
 
 program.command('transform')
@@ -96,8 +97,7 @@ program.command('transform')
   .option('--preflight', 'list every mapping reference (agents, inboxes, statuses, custom fields, groups) missing in the source or target')
   .addHelpText('after', '\nExamples:\n  npx deskport transform\n  npx deskport --mapping mapping.yaml transform --remap\n  npx deskport --mapping mapping.yaml transform --preflight')
   .action(async (opts: { remap?: boolean; preflight?: boolean }) => {
-    const app = await openApp(configFrom(program.opts()));
-    try {
+    await withApp(async (app) => {
       if (opts.remap) {
         const { remapStaged } = await import('../transform/remap.ts');
         const summary = await remapStaged(app.db, app.config, { log: app.log });
@@ -128,9 +128,7 @@ program.command('transform')
         });
         await handle.close();
       }
-    } finally {
-      await app.close();
-    }
+    });
   });
 
 program.command('init')
@@ -138,14 +136,11 @@ program.command('init')
   .argument('[file]', 'where to write it', 'mapping.yaml')
   .option('--force', 'overwrite an existing file')
   .action(async (file: string, opts: { force?: boolean }) => {
-    const app = await openApp(configFrom(program.opts()));
-    try {
+    await withApp(async (app) => {
       const { writeStarterMapping } = await import('../transform/init.ts');
       await writeStarterMapping(app.db, app.config, file, { force: opts.force === true });
       console.log(`wrote ${file}; edit it, then: npx deskport --mapping ${file} transform --preflight`);
-    } finally {
-      await app.close();
-    }
+    });
   });
 
 program.command('verify')
@@ -159,8 +154,7 @@ Examples:
   npx deskport verify                       # every ticket of the newest run
   npx deskport verify --run 3 --sample 200  # a random sample of 200 tickets of run 3`)
   .action(async (opts: { run?: number; sample?: number }) => {
-    const app = await openApp(configFrom(program.opts()));
-    try {
+    await withApp(async (app) => {
       const { runVerify } = await import('../load/verify.ts');
       const { connectTarget } = await import('./target.ts');
       const { verifyResults } = await import('../staging/index.ts');
@@ -181,9 +175,7 @@ Examples:
       } finally {
         await client.close();
       }
-    } finally {
-      await app.close();
-    }
+    });
   });
 
 program.command('serve')
@@ -217,15 +209,12 @@ program.command('report')
   .description('Print the report of a run')
   .requiredOption('--run <id>', 'run id', (v) => Number.parseInt(v, 10))
   .action(async (opts: { run: number }) => {
-    const app = await openApp(configFrom(program.opts()));
-    try {
+    await withApp(async (app) => {
       const run = await getRun(app.db, opts.run);
       if (!run) throw new DeskportError('DESKPORT_NO_RUN', `there is no run ${opts.run}`);
       const summary = (run.summary ?? {}) as { calls?: number; seconds?: number };
       console.log(formatReport({ runId: run.id, counts: await runCounts(app.db, run.id), reasons: await runReasons(app.db, run.id), calls: summary.calls ?? 0, seconds: summary.seconds ?? 0 }));
-    } finally {
-      await app.close();
-    }
+    });
   });
 
 program.parseAsync(process.argv).catch((err: unknown) => {

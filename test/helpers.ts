@@ -64,14 +64,14 @@ export function tempDir(): { path: string; remove(): void } {
 
 /** Config for a test: nothing from the environment but what is given, a unique topic prefix. */
 export function testConfig(overrides: ConfigInput = {}): Config {
-  return loadConfig({ env: {}, overrides: { topicPrefix: uniqueName('t'), logLevel: 'warn', ...overrides } });
+  return loadConfig({ env: {}, overrides: { topicPrefix: uniqueName('t'), logLevel: 'error', ...overrides } });
 }
 
 /** Pipeline dependencies over a fresh database and the shared Kafka. */
 export async function pipelineDeps(): Promise<PipelineDeps & { databaseUrl: string; brokers: string[]; drop(): Promise<void> }> {
   const svc = await services();
   const database = await freshDatabase();
-  const log = createLogger({ level: process.env.DESKPORT_TEST_LOG ?? 'warn' });
+  const log = createLogger({ level: process.env.DESKPORT_TEST_LOG ?? 'error' });
   return {
     db: database.db, kafka: createKafka(svc.brokers, log), log, registry: createRegistry(), drop: database.drop,
     databaseUrl: database.url, brokers: svc.brokers,

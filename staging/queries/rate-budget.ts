@@ -15,24 +15,29 @@ export async function takeToken(db: Knex, opts: { account: string; limit: number
  * Takes up to `wanted` tokens at once (one transaction for several calls): returns how many
  * were granted, and when none were, how long to wait before asking again.
  */
-export async function takeTokens(db: Knex, opts: { account: string; limit: number; windowMs: number; wanted: number }): Promise<{ granted: number; waitMs: number }> {
+export async function takeTokens(db: Knex, opts: {
+  account: string; limit: number; windowMs: number; wanted: number;
+  /** The caller has not heard the target's limit yet: another loader's learned one wins. */
+  limitIsGuess?: boolean;
+}): Promise<{ granted: number; waitMs: number }> {
   return db.transaction(async (trx) => {
     await trx.raw(
       `INSERT INTO rate_budget (account, window_limit, remaining, reset_at) VALUES (?, ?, ?, now()) ON CONFLICT (account) DO NOTHING`,
       [opts.account, opts.limit, opts.limit],
     );
     const { rows } = await trx.raw(
-      `SELECT remaining, reset_at <= now() AS expired,
+      `SELECT remaining, window_limit, reset_at <= now() AS expired,
               GREATEST(0, EXTRACT(EPOCH FROM (reset_at - now())) * 1000)::int AS wait_ms
        FROM rate_budget WHERE account = ? FOR UPDATE`,
       [opts.account],
     );
     const row = rows[0];
     if (row.expired) {
-      const granted = Math.min(opts.wanted, opts.limit);
+      const limit = opts.limitIsGuess ? Math.min(opts.limit, row.window_limit) : opts.limit;
+      const granted = Math.min(opts.wanted, limit);
       await trx.raw(
         `UPDATE rate_budget SET window_limit = ?, remaining = ?::int - ?::int, reset_at = now() + make_interval(secs => ?), updated_at = now() WHERE account = ?`,
-        [opts.limit, opts.limit, granted, opts.windowMs / 1000, opts.account],
+        [limit, limit, granted, opts.windowMs / 1000, opts.account],
       );
       return { granted, waitMs: 0 };
     }

@@ -159,7 +159,7 @@ describe('Zendesk API extraction against the fixture server', () => {
     const crashed = await freshDatabase();
     const blobDir = join(dir.path, 'blobs-kill');
     const env = {
-      ...process.env, DATABASE_URL: crashed.url, KAFKA_BROKERS: svc.brokers.join(','), DESKPORT_TOPIC_PREFIX: prefix, DESKPORT_LOG_LEVEL: 'warn',
+      ...process.env, DATABASE_URL: crashed.url, KAFKA_BROKERS: svc.brokers.join(','), DESKPORT_TOPIC_PREFIX: prefix, DESKPORT_LOG_LEVEL: 'error',
       DESKPORT_SOURCE_KIND: 'zendesk-api', DESKPORT_SOURCE_URL: server.url, DESKPORT_SOURCE_EMAIL: EMAIL, DESKPORT_SOURCE_API_TOKEN: TOKEN,
       DESKPORT_BLOB_DIR: blobDir, DESKPORT_CONFIG: join(dir.path, 'kill-config.json'),
     };
@@ -195,7 +195,7 @@ describe('Zendesk API extraction against the fixture server', () => {
       const { createKafka } = await import('../../src/bus.ts');
       const { createLogger } = await import('../../src/log.ts');
       const { createRegistry } = await import('../../src/metrics.ts');
-      const log = createLogger({ level: 'warn' });
+      const log = createLogger({ level: process.env.DESKPORT_TEST_LOG ?? 'error' });
       const crashedDeps = { db: crashed.db, kafka: createKafka(svc.brokers, log), log, registry: createRegistry() };
       const cfg = testConfig({ topicPrefix: prefix, source: { kind: 'zendesk-api', url: server.url, email: EMAIL, apiToken: TOKEN, blobDir } });
       await stageAll(crashedDeps, cfg);

@@ -40,7 +40,11 @@ describe('the shared rate budget', () => {
       const [a, b] = await Promise.all([runLoader(staged, sandbox.url, 2), runLoader(staged, sandbox.url, 2)]);
       const seconds = (Date.now() - started) / 1000;
       const calls = sandbox.store.callCount();
-      assert.equal(sandbox.store.callCount({ status: 429 }), 0, 'no call was refused');
+      // Two loaders that did not share the budget would each spend 12 per window: about half their
+      // calls refused. Shared, at most a stray call at a window's edge is (the reset header has
+      // whole-second resolution, half of this test's 2-second window).
+      const refused = sandbox.store.callCount({ status: 429 });
+      assert.ok(refused <= Math.max(1, calls * 0.01), `${refused} of ${calls} calls refused`);
       assert.ok(a.calls > 3 && b.calls > 3, `both loaders worked (${a.calls}, ${b.calls} calls)`);
       assert.equal(a.tickets.loaded + b.tickets.loaded, data.tickets.length);
       assert.ok(seconds >= (Math.ceil(calls / 12) - 1) * 2, `${calls} calls in ${seconds.toFixed(1)} s stay within 12 per 2 s`);

@@ -99,7 +99,7 @@ describe('Prometheus scraping a real run', () => {
       env: {
         ...process.env,
         DATABASE_URL: database.url, KAFKA_BROKERS: brokers.join(','), DESKPORT_WORK_DIR: join(dir.path, 'work'),
-        DESKPORT_TOPIC_PREFIX: uniqueName('obs'), DESKPORT_SOURCE_PATH: exportPath, DESKPORT_LOG_LEVEL: 'warn',
+        DESKPORT_TOPIC_PREFIX: uniqueName('obs'), DESKPORT_SOURCE_PATH: exportPath, DESKPORT_LOG_LEVEL: 'error',
         DESKPORT_TARGET_URL: sandbox.url, DESKPORT_TARGET_API_KEY: KEY, DESKPORT_METRICS_PORT: String(metricsPort),
       },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -2,6 +2,8 @@
 // whatever the config, so the same seed and request sequence give the same faults.
 
 import type { FaultConfig, FaultRates } from './config.ts';
+import { mulberry32 } from '../prng.ts';
+
 
 export interface FaultDecision {
   ordinal: number;
@@ -12,17 +14,6 @@ export interface FaultDecision {
   lostAfterWrite: boolean;
 }
 
-/** mulberry32: tiny, fast, good enough for test faults. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const ERROR_CODES = [500, 502, 503, 504] as const;
 
