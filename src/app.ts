@@ -24,7 +24,8 @@ export async function openApp(config: Config, opts: { log?: Logger } = {}): Prom
   const services = await ensureServices({
     workDir: config.workDir,
     env: { DATABASE_URL: config.databaseUrl, KAFKA_BROKERS: config.kafkaBrokers?.join(',') },
-    log: (msg) => log.info(msg),
+    // Postgres' own server log is for --log-level debug; deskport's service messages stay visible.
+    log: (msg) => (/^\[postgres\] (\d{4}-\d\d-\d\d |\s)/.test(msg) ? log.debug(msg) : log.info(msg)),
   });
   const db = openStaging(services.databaseUrl);
   try {
