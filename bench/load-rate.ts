@@ -72,6 +72,8 @@ try {
     callsByPhase: { companies: summary.companies.calls, people: summary.people.calls, tickets: summary.tickets.calls },
     importFloorCallsPerTicket: Number((1 / config.target.importBatchSize).toFixed(3)),
     v2FloorCallsPerTicket: Number(((comments + tickets) / tickets).toFixed(2)),
+    ticketsNotLoaded: await db('tickets').whereNot('load_state', 'loaded').groupBy('load_state', 'load_reason')
+      .select('load_state', 'load_reason').count('* as n'),
   }, null, 2));
   await client.close().catch(() => undefined);
 } finally {
