@@ -75,10 +75,14 @@ export async function startTransform(deps: TransformDeps, config: Config): Promi
    */
   async function refsReady(tickets: CanonicalTicket[]): Promise<boolean> {
     if (neededKinds.size === 0 || tickets.length === 0) return true;
-    const missing = await refs.load(referencedIds(tickets, neededKinds));
+    const wanted = referencedIds(tickets, neededKinds);
+    const missing = await refs.load(wanted);
     for (const kind of missing.keys()) {
       if (!(await refTopicCaughtUp(kind))) return false;
     }
+    // The reference topic may have been staged between the lookup and the caught-up check
+    // (another partition's batch): look again, now that what is staged is all there will be.
+    if (missing.size > 0) await refs.load(wanted);
     return true;
   }
 
