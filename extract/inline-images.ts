@@ -4,19 +4,13 @@
  * those served by the source account (its own origin, or Zendesk's `/attachments/token/` path).
  * Images on other hosts stay as they are — they are public and must not get source credentials.
  */
-const IMG_SRC = /<img\b[^>]*?\bsrc\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))/gi;
-
-const ENTITIES: Record<string, string> = { '&amp;': '&', '&quot;': '"', '&#39;': "'", '&lt;': '<', '&gt;': '>' };
-
-export function decodeAttr(v: string): string {
-  return v.replace(/&(amp|quot|#39|lt|gt);/g, (m) => ENTITIES[m]!);
-}
+import { IMG_TAG, imgSrc } from '../src/html.ts';
 
 export function findInlineImages(html: string | null | undefined, isSourceUrl: (url: string) => boolean): string[] {
   if (!html || !html.includes('<img')) return [];
   const out = new Set<string>();
-  for (const m of html.matchAll(IMG_SRC)) {
-    const src = decodeAttr((m[1] ?? m[2] ?? m[3] ?? '').trim());
+  for (const m of html.matchAll(IMG_TAG)) {
+    const src = imgSrc(m);
     if (src && !src.startsWith('data:') && (isSourceUrl(src) || /\/attachments\/token\//.test(src))) out.add(src);
   }
   return [...out];

@@ -1,5 +1,6 @@
 import type { Config } from '../src/config.ts';
 import { DeskportError } from '../src/errors.ts';
+import { escapeHtml, IMG_TAG, imgSrc } from '../src/html.ts';
 import type { LoadAttachment } from '../staging/index.ts';
 import type { CanonicalComment, CanonicalPerson, CanonicalTicket } from '../transform/canonical.ts';
 import type { TargetDirectory } from './target-directory.ts';
@@ -76,9 +77,6 @@ function asAgent(ctx: ImportContext, sourceId: string | null): ImportUser | unde
   return { email: target.email!.toLowerCase(), firstName: target.firstName ?? p.firstName, lastName: target.lastName ?? p.lastName, type: 'user' };
 }
 
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"]/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[ch]!);
-}
 
 /** R2: when the target cannot carry the original author, a header at the top of the body does. */
 export function authorHeader(person: CanonicalPerson | undefined, authorSourceId: string | null, createdAt: string): string {
@@ -112,9 +110,6 @@ function thread(ctx: ImportContext, c: CanonicalComment, cc: string[], ccHeader:
   ];
 }
 
-function decodeEntities(s: string): string {
-  return s.replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>');
-}
 
 /**
  * The comment's attachments as import download URLs, in groups under the per-reply limit, and a
@@ -161,8 +156,9 @@ function attachmentsOf(ctx: ImportContext, c: CanonicalComment): { groups: Impor
   return {
     groups,
     body(html) {
-      let out = html.replace(/<img\b[^>]*\bsrc\s*=\s*"([^"]*)"[^>]*>/gi, (tag, src: string) => {
-        const name = inlineNames.get(decodeEntities(src)) ?? inlineNames.get(src);
+      // The same tag pattern the extractor found the images with, however the src is quoted.
+      let out = html.replace(IMG_TAG, (tag, ...groups: string[]) => {
+        const name = inlineNames.get(imgSrc([tag, ...groups]));
         return name ? `<em>[inline image: ${escapeHtml(name)} — attached]</em>` : tag;
       });
       if (problems.length > 0) {

@@ -361,10 +361,9 @@ export class Loader {
             body: { filter_args: { filter: { id: { $in: items.map((i) => Number(i.targetId)) } }, bulkDryExecute: false }, status: { id: status.id } },
           });
         }
-        await markLoaded(this.deps.db, { entity: 'tickets', source: this.source, runId, items });
+        const { comments } = await markLoaded(this.deps.db, { entity: 'tickets', source: this.source, runId, items });
         this.count('tickets', 'loaded', items.length);
-        const commentsLoaded = await this.deps.db('comments').where({ source: this.source }).whereIn('ticket_source_id', items.map((i) => i.sourceId)).count<{ n: string }[]>('* as n');
-        this.count('comments', 'loaded', Number(commentsLoaded[0]?.n ?? 0));
+        this.count('comments', 'loaded', comments);
       } catch (err) {
         await this.fail('tickets', items.map((i) => i.sourceId), err, runId);
       }

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { readZendeskExport } from '../extract/zendesk-export.ts';
+import { splitName } from '../transform/zendesk.ts';
 import { startSandbox } from '../test/sandbox/index.ts';
 import type { ProgressSnapshot } from '../load/progress.ts';
 import type { App } from './app.ts';
@@ -9,21 +10,24 @@ import type { RunReport } from './report.ts';
 
 const SANDBOX_KEY = 'demo-sandbox-key';
 
+interface SourceUser { role?: string; email?: string | null; name?: string; active?: boolean }
+
 /**
- * The agents of the export, as an operator would have invited them in Teamwork Desk before
- * migrating (R9). Deleted agents are left out, so the demo shows how their messages survive.
+ * Zendesk agents as an operator would have invited them in Teamwork Desk before migrating
+ * (R9): the sandbox's seed. Deleted agents are left out, so the demo shows how their messages
+ * survive.
  */
+export function agentSeed(users: SourceUser[]): { firstName: string; lastName: string; email: string }[] {
+  return users.filter((u) => (u.role === 'agent' || u.role === 'admin') && u.email && u.active !== false)
+    .map((u) => ({ ...splitName(u.name ?? ''), email: u.email!.toLowerCase() }));
+}
+
 async function agentsOf(path: string): Promise<{ firstName: string; lastName: string; email: string }[]> {
-  const agents = [];
+  const users: SourceUser[] = [];
   for await (const batch of readZendeskExport(path)) {
-    for (const rec of batch) {
-      const u = rec.value as { role?: string; email?: string | null; name?: string; active?: boolean };
-      if (rec.entity !== 'users' || (u.role !== 'agent' && u.role !== 'admin') || !u.email || u.active === false) continue;
-      const parts = (u.name ?? '').trim().split(/\s+/);
-      agents.push({ firstName: parts.slice(0, -1).join(' ') || parts[0] || '', lastName: parts.length > 1 ? parts.at(-1)! : '', email: u.email.toLowerCase() });
-    }
+    for (const rec of batch) if (rec.entity === 'users') users.push(rec.value as SourceUser);
   }
-  return agents;
+  return agentSeed(users);
 }
 
 /**

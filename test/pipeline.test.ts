@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { agentSeed } from '../src/demo.ts';
 import { runPipeline } from '../src/pipeline.ts';
 import { Loader } from '../load/loader.ts';
 import { TargetDirectory } from '../load/target-directory.ts';
@@ -21,8 +22,7 @@ interface Sample {
 }
 
 const sample = JSON.parse(readFileSync(SAMPLE, 'utf8')) as Sample;
-const agents = sample.users.filter((u) => u.role !== 'end-user' && u.active && u.email)
-  .map((u) => ({ firstName: u.name.split(' ')[0]!, lastName: u.name.split(' ').slice(1).join(' '), email: u.email! }));
+const agents = agentSeed(sample.users);
 
 describe('the walking skeleton: export → Kafka → staging → sandbox', () => {
   let deps: Awaited<ReturnType<typeof pipelineDeps>>;
@@ -131,7 +131,7 @@ describe('bad input', () => {
     writeFileSync(path, JSON.stringify(data));
     const sandbox = await startSandbox({
       port: 0, apiKeys: [KEY], rateLimitPerMinute: 100_000,
-      seed: { agents: data.users.filter((u) => u.role !== 'end-user' && u.active && u.email).map((u) => ({ firstName: u.name, lastName: '', email: u.email! })) },
+      seed: { agents: agentSeed(data.users) },
     });
     try {
       const report = await runPipeline(deps, testConfig({ source: { path }, target: { url: sandbox.url, apiKey: KEY } }), { kind: 'run' });

@@ -23,3 +23,22 @@ export async function customerEmails(baseUrl: string): Promise<Map<number, strin
   for (const c of contacts) if (c.contactType === 'email' && c.customer && (c.isMain || !out.has(c.customer.id))) out.set(c.customer.id, c.value.toLowerCase());
   return out;
 }
+
+/**
+ * The target's content as a comparable value: tickets by source id with subject, customer,
+ * status and their messages (type and date), customers and companies. Two loads that should
+ * have the same outcome compare equal on it.
+ */
+export async function targetContent(url: string) {
+  const tickets = await entities<SandboxTicket>(url, 'tickets');
+  const messages = await entities<SandboxMessage>(url, 'messages');
+  const emails = await customerEmails(url);
+  const perTicket = new Map<number, string[]>();
+  for (const m of messages) perTicket.set(m.ticket.id, [...(perTicket.get(m.ticket.id) ?? []), `${m.threadType}:${m.createdAt}`]);
+  return {
+    tickets: tickets.map((t) => ({ source: t._sandbox?.importId, subject: t.subject, customer: emails.get(t.customer.id), status: t.status.id, messages: perTicket.get(t.id)?.sort() }))
+      .sort((a, b) => Number(a.source) - Number(b.source)),
+    customers: [...emails.values()].sort(),
+    companies: (await entities<{ name: string }>(url, 'companies')).map((c) => c.name).sort(),
+  };
+}

@@ -1,3 +1,4 @@
+import { escapeHtml } from '../src/html.ts';
 import type { Config } from '../src/config.ts';
 import type { CanonicalComment, CanonicalFieldValue, CanonicalTicket, CanonicalTicketEvent } from './canonical.ts';
 import type { CustomFieldRule } from './mapping-file.ts';
@@ -55,9 +56,6 @@ const EVENT_TEXT: Record<CanonicalTicketEvent['kind'], string> = {
   status: 'Status changed', assignee: 'Reassigned', group: 'Group changed', merge: 'Merged', other: 'Changed',
 };
 
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"]/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[ch]!);
-}
 
 /**
  * R14: the ticket's events (status changes, reassignments, merges) as one private note after its

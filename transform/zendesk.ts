@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { escapeHtml } from '../src/html.ts';
 import type { Config } from '../src/config.ts';
 import type {
   CanonicalComment, CanonicalCompany, CanonicalCustomField, CanonicalGroup, CanonicalPerson, CanonicalTicket, CanonicalTicketEvent,
@@ -211,7 +212,7 @@ export function mapComment(c: z.infer<typeof ZdComment>, meta: z.infer<typeof Zd
     ticketSourceId: String(meta.ticketId),
     position: meta.position,
     authorSourceId: str(c.author_id),
-    bodyHtml: c.html_body ?? escapeHtml(c.body ?? ''),
+    bodyHtml: c.html_body ?? textToHtml(c.body ?? ''),
     public: c.public,
     createdAt: c.created_at,
     attachments: (c.attachments ?? []).map((a) => ({
@@ -223,6 +224,7 @@ export function mapComment(c: z.infer<typeof ZdComment>, meta: z.infer<typeof Zd
   };
 }
 
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"]/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[ch]!).replace(/\n/g, '<br>');
+/** A plain-text body as HTML: escaped, line breaks kept. */
+function textToHtml(text: string): string {
+  return escapeHtml(text).replace(/\n/g, '<br>');
 }

@@ -1,13 +1,16 @@
 import type { Knex } from 'knex';
 import type { CanonicalEntity } from '../../transform/canonical.ts';
 
-/** Records the target ids of loaded rows and marks them loaded (tickets carry their comments along). */
+/**
+ * Records the target ids of loaded rows and marks them loaded (tickets carry their comments
+ * along). Returns how many comments came along with tickets.
+ */
 export async function markLoaded(db: Knex, opts: {
   entity: CanonicalEntity; source: string; runId: number; items: { sourceId: string; targetId: string | null }[];
-}): Promise<void> {
-  if (opts.items.length === 0) return;
+}): Promise<{ comments: number }> {
+  if (opts.items.length === 0) return { comments: 0 };
   const ids = opts.items.map((i) => i.sourceId);
-  await db.transaction(async (trx) => {
+  return db.transaction(async (trx) => {
     const mapped = opts.items.filter((i) => i.targetId !== null);
     if (mapped.length > 0) {
       await trx('id_map').insert(mapped.map((i) => ({
@@ -15,7 +18,7 @@ export async function markLoaded(db: Knex, opts: {
       }))).onConflict(['source', 'entity', 'source_id']).merge(['target_id', 'run_id']);
     }
     await setState(trx, opts.entity, opts.source, ids, opts.runId, 'loaded', null);
-    if (opts.entity === 'tickets') await setChildState(trx, opts.source, ids, opts.runId, 'loaded', null);
+    return { comments: opts.entity === 'tickets' ? await setChildState(trx, opts.source, ids, opts.runId, 'loaded', null) : 0 };
   });
 }
 
@@ -66,8 +69,8 @@ async function setState(trx: Knex, entity: CanonicalEntity, source: string, ids:
   });
 }
 
-async function setChildState(trx: Knex, source: string, ticketIds: string[], runId: number, state: string, reason: string | null): Promise<void> {
-  await trx('comments').where({ source }).whereIn('ticket_source_id', ticketIds).update({
+async function setChildState(trx: Knex, source: string, ticketIds: string[], runId: number, state: string, reason: string | null): Promise<number> {
+  return trx('comments').where({ source }).whereIn('ticket_source_id', ticketIds).update({
     load_state: state, load_reason: reason, load_run_id: runId, load_attempts: trx.raw('load_attempts + 1'),
     ...(state === 'loaded' ? { loaded_at: trx.fn.now(), changed_since_load: false } : {}),
   });

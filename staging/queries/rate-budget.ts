@@ -2,18 +2,9 @@ import type { Knex } from 'knex';
 
 /**
  * The rate budget of one target account, shared by every loader through one row (R24, R25).
- * `takeToken` returns 0 when a call may go now, else how many ms to wait before asking again.
- * The window refills when its reset time has passed; the target's headers correct it after
- * every response (`observeBudget`).
- */
-export async function takeToken(db: Knex, opts: { account: string; limit: number; windowMs: number }): Promise<number> {
-  const { granted, waitMs } = await takeTokens(db, { ...opts, wanted: 1 });
-  return granted > 0 ? 0 : waitMs;
-}
-
-/**
  * Takes up to `wanted` tokens at once (one transaction for several calls): returns how many
- * were granted, and when none were, how long to wait before asking again.
+ * were granted, and when none were, how long to wait before asking again. The window refills
+ * when its reset time has passed; the target's headers correct it (`observeBudget`).
  */
 export async function takeTokens(db: Knex, opts: {
   account: string; limit: number; windowMs: number; wanted: number;

@@ -5,15 +5,12 @@ import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { request } from 'undici';
 import { startBlobServer, type BlobServer } from '../../load/blob-server.ts';
-import { Loader } from '../../load/loader.ts';
-import { TargetDirectory } from '../../load/target-directory.ts';
 import { BlobStore } from '../../extract/blob-store.ts';
 import { upsertAttachments, type AttachmentRow } from '../../staging/index.ts';
-import { connectTarget } from '../../src/target.ts';
 import { startSandbox } from '../sandbox/index.ts';
 import { entities, type SandboxMessage, type SandboxTicket } from '../sandbox-readback.ts';
 import { tempDir } from '../helpers.ts';
-import { agentsOf, dataset, KEY, stagedDataset } from './fixture.ts';
+import { agentsOf, dataset, KEY, loadStaged, stagedDataset } from './fixture.ts';
 
 const MB = 1024 * 1024;
 
@@ -59,13 +56,7 @@ describe('attachments through the import', () => {
 
     const sandbox = await startSandbox({ port: 0, apiKeys: [KEY], rateLimitPerMinute: 100_000, seed: { agents: agentsOf(data) } });
     try {
-      const config = { ...staged.config, target: { ...staged.config.target, url: sandbox.url, apiKey: KEY } };
-      const client = connectTarget(staged.deps, config);
-      try {
-        await new Loader({ ...staged.deps, client, directory: await TargetDirectory.read(client), blobs: server }, config).run({ runId: staged.runId, finalPass: true });
-      } finally {
-        await client.close();
-      }
+      await loadStaged(staged, sandbox.url, { blobs: server });
       const target = (await entities<SandboxTicket>(sandbox.url, 'tickets')).find((t) => t._sandbox?.importId === ticket.id)!;
       const messages = (await entities<SandboxMessage & { files: { id: number }[] }>(sandbox.url, 'messages'))
         .filter((m) => m.ticket.id === target.id).sort((a, b) => a.id - b.id);

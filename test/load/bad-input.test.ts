@@ -1,12 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Loader } from '../../load/loader.ts';
 import { MAX_BODY_CHARS } from '../../load/import-payload.ts';
-import { TargetDirectory } from '../../load/target-directory.ts';
-import { connectTarget } from '../../src/target.ts';
 import { startSandbox } from '../sandbox/index.ts';
 import { customerEmails, entities, type SandboxMessage, type SandboxTicket } from '../sandbox-readback.ts';
-import { agentsOf, dataset, KEY, stagedDataset } from './fixture.ts';
+import { agentsOf, dataset, KEY, loadStaged, stagedDataset } from './fixture.ts';
 
 describe('bad input gets a defined outcome', () => {
   const data = dataset(12, 8);
@@ -28,13 +25,7 @@ describe('bad input gets a defined outcome', () => {
     staged = await stagedDataset(data);
     // The deleted agent is not in the target, as after a real deletion.
     sandbox = await startSandbox({ port: 0, apiKeys: [KEY], rateLimitPerMinute: 100_000, seed: { agents: agentsOf(data) } });
-    const config = { ...staged.config, target: { ...staged.config.target, url: sandbox.url, apiKey: KEY } };
-    const client = connectTarget(staged.deps, config);
-    try {
-      await new Loader({ ...staged.deps, client, directory: await TargetDirectory.read(client) }, config).run({ runId: staged.runId, finalPass: true });
-    } finally {
-      await client.close();
-    }
+    await loadStaged(staged, sandbox.url);
   });
   after(async () => {
     await sandbox.close();

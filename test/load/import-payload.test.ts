@@ -59,3 +59,21 @@ describe('the v1 import record of a ticket', () => {
     assert.doesNotMatch(t.threads[1]!.body, /CC:/);
   });
 });
+
+describe('inline images in the import record', () => {
+  test('an <img> is replaced by its marker however its src is quoted (the extractor finds all three forms)', () => {
+    const url = 'https://acme.zendesk.com/attachments/token/t1/?name=a.png&size=2';
+    const withImages = comment('c9', 0, '1', true, {
+      bodyHtml: `<p>"<img src="${url.replace(/&/g, '&amp;')}">" '<img alt='x' src='${url}'>' <img src=${url.replace(/&/g, '&amp;')}> <img src="https://elsewhere.example/b.png"></p>`,
+    });
+    const attachments = new Map([['c9', [{
+      sourceId: 'inline:t1', commentSourceId: 'c9', sourceUrl: url, fileName: 'a.png', size: 10, sha256: 'x'.repeat(64),
+      blobPath: 'aa/bb/' + 'x'.repeat(64), inline: true, fetched: true, reason: null,
+    }]]]);
+    const t = buildImportTicket({ ...ctx, attachments, signUrl: (path, name) => `http://blobs.example/${path}?name=${name}` }, ticket({ commentCount: 1 }), [withImages]);
+    const body = t.threads[0]!.body;
+    assert.equal(body.match(/\[inline image: a\.png — attached\]/g)?.length, 3);
+    assert.match(body, /<img src="https:\/\/elsewhere\.example\/b\.png">/, 'an image of another host stays as it is');
+    assert.deepEqual(t.threads[0]!.attachments.map((a) => a.filename), ['a.png']);
+  });
+});

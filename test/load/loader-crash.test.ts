@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { startSandbox } from '../sandbox/index.ts';
-import { customerEmails, entities, type SandboxMessage, type SandboxTicket } from '../sandbox-readback.ts';
+import { targetContent } from '../sandbox-readback.ts';
 import { tempDir } from '../helpers.ts';
 import { agentsOf, dataset, KEY, stagedDataset } from './fixture.ts';
 
@@ -23,20 +23,6 @@ function loaderProcess(staged: Awaited<ReturnType<typeof stagedDataset>>, target
 
 function exited(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-}
-
-async function targetContent(url: string) {
-  const tickets = await entities<SandboxTicket>(url, 'tickets');
-  const messages = await entities<SandboxMessage>(url, 'messages');
-  const emails = await customerEmails(url);
-  const perTicket = new Map<number, string[]>();
-  for (const m of messages) perTicket.set(m.ticket.id, [...(perTicket.get(m.ticket.id) ?? []), `${m.threadType}:${m.createdAt}`]);
-  return {
-    tickets: tickets.map((t) => ({ source: t._sandbox?.importId, subject: t.subject, customer: emails.get(t.customer.id), status: t.status.id, messages: perTicket.get(t.id)?.sort() }))
-      .sort((a, b) => Number(a.source) - Number(b.source)),
-    customers: [...emails.values()].sort(),
-    companies: (await entities<{ name: string }>(url, 'companies')).map((c) => c.name).sort(),
-  };
 }
 
 describe('kill -9 of the loader', () => {

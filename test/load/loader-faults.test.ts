@@ -1,37 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Loader } from '../../load/loader.ts';
-import { TargetDirectory } from '../../load/target-directory.ts';
-import { connectTarget } from '../../src/target.ts';
 import { startSandbox } from '../sandbox/index.ts';
-import { customerEmails, entities, type SandboxMessage, type SandboxTicket } from '../sandbox-readback.ts';
-import { agentsOf, dataset, KEY, stagedDataset } from './fixture.ts';
-
-/** The target's content as a comparable value: tickets by source id, customers, companies. */
-async function targetContent(url: string) {
-  const tickets = await entities<SandboxTicket>(url, 'tickets');
-  const messages = await entities<SandboxMessage>(url, 'messages');
-  const emails = await customerEmails(url);
-  const perTicket = new Map<number, number>();
-  for (const m of messages) perTicket.set(m.ticket.id, (perTicket.get(m.ticket.id) ?? 0) + 1);
-  return {
-    tickets: tickets.map((t) => ({ source: t._sandbox?.importId, subject: t.subject, customer: emails.get(t.customer.id), messages: perTicket.get(t.id) ?? 0, status: t.status.id }))
-      .sort((a, b) => Number(a.source) - Number(b.source)),
-    customers: [...emails.values()].sort(),
-    companies: (await entities<{ name: string }>(url, 'companies')).map((c) => c.name).sort(),
-  };
-}
-
-async function loadInto(staged: Awaited<ReturnType<typeof stagedDataset>>, url: string, runs = 1) {
-  const config = { ...staged.config, target: { ...staged.config.target, url, apiKey: KEY } };
-  const client = connectTarget(staged.deps, config);
-  try {
-    const directory = await TargetDirectory.read(client);
-    for (let i = 0; i < runs; i++) await new Loader({ ...staged.deps, client, directory }, config).run({ runId: staged.runId, finalPass: true });
-  } finally {
-    await client.close();
-  }
-}
+import { targetContent } from '../sandbox-readback.ts';
+import { agentsOf, dataset, KEY, loadStaged, stagedDataset } from './fixture.ts';
 
 describe('loader against a faulty target', () => {
   const data = dataset(30);
@@ -53,8 +24,8 @@ describe('loader against a faulty target', () => {
       faults: { seed: 42, error5xx: 0.08, drop: 0.05, lostAfterWrite: 0.1 },
     });
     try {
-      await loadInto(clean, reference.url);
-      await loadInto(faulty, chaos.url);
+      await loadStaged(clean, reference.url);
+      await loadStaged(faulty, chaos.url);
       const faults = chaos.store.calls().filter((c) => c.status === 'dropped' || c.status === 'lost' || c.status.startsWith('5'))
         .reduce((n, c) => n + c.count, 0);
       assert.ok(faults >= 5, `faults were injected (${faults})`);

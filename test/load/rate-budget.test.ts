@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { Loader, type LoadSummary } from '../../load/loader.ts';
+import type { LoadSummary } from '../../load/loader.ts';
 import { parseReset } from '../../load/rate-budget.ts';
-import { TargetDirectory } from '../../load/target-directory.ts';
-import { connectTarget } from '../../src/target.ts';
 import { startSandbox } from '../sandbox/index.ts';
 import { entities } from '../sandbox-readback.ts';
-import { agentsOf, dataset, KEY, stagedDataset } from './fixture.ts';
+import { agentsOf, dataset, KEY, loadStaged, stagedDataset } from './fixture.ts';
 
 describe('X-Rate-Limit-Reset, read both ways', () => {
   test('a small value is seconds until the reset, a large one an epoch', () => {
@@ -18,15 +16,8 @@ describe('X-Rate-Limit-Reset, read both ways', () => {
   });
 });
 
-async function runLoader(staged: Awaited<ReturnType<typeof stagedDataset>>, url: string, windowSeconds: number): Promise<LoadSummary> {
-  const config = { ...staged.config, target: { ...staged.config.target, url, apiKey: KEY, rateLimitWindowSeconds: windowSeconds, importBatchSize: 1 } };
-  const client = connectTarget(staged.deps, config);
-  try {
-    const directory = await TargetDirectory.read(client);
-    return await new Loader({ ...staged.deps, client, directory }, config).run({ runId: staged.runId });
-  } finally {
-    await client.close();
-  }
+function runLoader(staged: Awaited<ReturnType<typeof stagedDataset>>, url: string, windowSeconds: number): Promise<LoadSummary> {
+  return loadStaged(staged, url, { target: { rateLimitWindowSeconds: windowSeconds, importBatchSize: 1 }, finalPass: false });
 }
 
 describe('the shared rate budget', () => {
