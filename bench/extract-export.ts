@@ -8,6 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { loadavg } from 'node:os';
 import { runExtract } from '../extract/index.ts';
 import { createRun } from '../staging/index.ts';
 import { pipelineDeps, stopServices, testConfig } from '../test/helpers.ts';
@@ -33,13 +34,19 @@ try {
   const runId = await createRun(deps.db, 'extract', cfg.source.name);
   const rssBefore = process.memoryUsage().rss;
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const result = await runExtract(deps, cfg, runId);
   const seconds = (performance.now() - t0) / 1000;
+  // CPU the extractor process used (all its threads): on a shared machine, steadier than wall time.
+  const cpu = process.cpuUsage(cpu0);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   clearInterval(sampler);
   console.log(JSON.stringify({
     tickets, layout, gzip, fileBytes: bytes, records: result.records, messages: result.messages, seconds: Math.round(seconds * 10) / 10,
     recordsPerSecond: Math.round(result.records / seconds), messagesPerSecond: Math.round(result.messages / seconds),
     mbPerSecond: bytes ? Math.round(bytes / 1e6 / seconds) : undefined,
+    cpuSeconds: Math.round(cpuSeconds * 10) / 10, cpuMicrosPerMessage: Math.round((cpuSeconds * 1e6) / result.messages),
+    rejected: result.rejected ?? 0, loadAverage: loadavg().map((x) => Math.round(x * 10) / 10),
     peakRssMb: Math.round(Math.max(peakRss, process.resourceUsage().maxRSS * 1024) / 1e6), rssBeforeMb: Math.round(rssBefore / 1e6),
   }, null, 2));
 } finally {

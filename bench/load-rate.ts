@@ -2,11 +2,15 @@
  * Loader benchmark: how much of the target's rate limit the loader spends, how many calls the
  * target refuses with 429, and how many calls a ticket costs against the API's floor.
  *
- *   npx tsx bench/load-rate.ts [--tickets 600] [--limit 6000] [--seconds 60]
+ *   npx tsx bench/load-rate.ts [--tickets 600] [--limit 6000] [--seconds 60] [--inline-sandbox]
  *
  * Runs against the Teamwork Desk sandbox (its real fixed-window limit) on embedded Postgres
- * and Kafka (or DATABASE_URL / KAFKA_BROKERS). Prints figures; asserts nothing.
+ * and Kafka (or DATABASE_URL / KAFKA_BROKERS). The sandbox runs as a process of its own, as a
+ * real target is remote (--inline-sandbox: in this process, sharing its event loop). Prints
+ * figures; asserts nothing.
  */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -24,7 +28,10 @@ import { generateZendeskData } from '../test/fixtures/zendesk-data.ts';
 import { startSandbox } from '../test/sandbox/index.ts';
 import pg from 'pg';
 
-const { values } = parseArgs({ options: { tickets: { type: 'string', default: '600' }, limit: { type: 'string', default: '6000' }, seconds: { type: 'string', default: '60' } } });
+const { values } = parseArgs({ options: {
+  tickets: { type: 'string', default: '600' }, limit: { type: 'string', default: '6000' }, seconds: { type: 'string', default: '60' },
+  'inline-sandbox': { type: 'boolean', default: false },
+} });
 const tickets = Number(values.tickets);
 const limit = Number(values.limit);
 const seconds = Number(values.seconds);
@@ -45,7 +52,7 @@ const data = generateZendeskData({ seed: 99, tickets });
 const path = join(workDir, `bench-export-${tickets}.json`);
 writeFileSync(path, JSON.stringify(data));
 const agents = data.users.filter((u) => u.role !== 'end-user' && u.active && u.email).map((u) => ({ firstName: u.name, lastName: '', email: u.email! }));
-const sandbox = await startSandbox({ port: 0, apiKeys: ['bench'], rateLimitPerMinute: limit, seed: { agents } });
+const sandbox = values['inline-sandbox'] ? await inlineSandbox() : await sandboxProcess();
 const config = loadConfig({ env: {}, overrides: { topicPrefix: `bench${Date.now()}`, source: { path }, target: { url: sandbox.url, apiKey: 'bench' }, logLevel: 'warn' } });
 const deps = { db, kafka: createKafka(svc.brokers, log), log, registry };
 try {
@@ -57,8 +64,7 @@ try {
   const started = Date.now();
   const summary = await loader.run({ runId, finalPass: true, signal: AbortSignal.timeout(seconds * 1000) });
   const elapsed = (Date.now() - started) / 1000;
-  const calls = sandbox.store.callCount();
-  const refused = sandbox.store.callCount({ status: 429 });
+  const { calls, refused } = await sandbox.counts();
   const comments = data.tickets.reduce((n, t) => n + t.comments.length, 0);
   const loadedTickets = summary.tickets.loaded;
   const windowMinutes = Math.max(1, Math.ceil(elapsed / 60));
@@ -82,4 +88,37 @@ try {
   await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
   await admin.end();
   await svc.stop();
+}
+
+interface BenchSandbox { url: string; counts(): Promise<{ calls: number; refused: number }>; close(): Promise<void> }
+
+async function inlineSandbox(): Promise<BenchSandbox> {
+  const sb = await startSandbox({ port: 0, apiKeys: ['bench'], rateLimitPerMinute: limit, seed: { agents } });
+  return { url: sb.url, close: () => sb.close(), counts: async () => ({ calls: sb.store.callCount(), refused: sb.store.callCount({ status: 429 }) }) };
+}
+
+/** The sandbox CLI in a child process; seeded and counted through its admin routes. */
+async function sandboxProcess(): Promise<BenchSandbox> {
+  const child = spawn(process.execPath, ['--import', 'tsx', new URL('../test/sandbox/main.ts', import.meta.url).pathname,
+    '--port', '0', '--rate-limit', String(limit), '--api-key', 'bench', '--fresh'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => { out += c.toString(); });
+  while (!/on (http:\/\/\S+) /.test(out)) {
+    if (child.exitCode !== null) throw new Error(`the sandbox exited: ${out}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const url = /on (http:\/\/\S+) /.exec(out)![1]!;
+  const seeded = await fetch(`${url}/_sandbox/seed`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ agents }) });
+  if (!seeded.ok) throw new Error(`seeding the sandbox: ${seeded.status} ${await seeded.text()}`);
+  return {
+    url,
+    async counts() {
+      const body = await (await fetch(`${url}/_sandbox/calls`)).json() as { calls: { status: string; count: number }[]; total: number };
+      return { calls: body.total, refused: body.calls.filter((c) => c.status === '429').reduce((n, c) => n + c.count, 0) };
+    },
+    async close() {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    },
+  };
 }

@@ -10,6 +10,7 @@
  *   DESKPORT_WORK_DIR=/tmp/dp-bench npx tsx bench/transform-throughput.ts [tickets=4000] [mapping.yaml]
  */
 import { writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { Message } from 'kafkajs';
 import { ensureTopics, rawTopic, RAW_ENTITIES, endOffsets } from '../src/bus.ts';
@@ -33,8 +34,13 @@ if (process.argv[2] === '--worker') {
   const log = createLogger({ level: 'warn' });
   const db = openStaging(process.env.DATABASE_URL!);
   const handle = await startTransform({ db, kafka: createKafka(cfg.kafkaBrokers!, log), log, registry: createRegistry() }, cfg);
+  // CPU from here on is the consumer's own (process start and tsx compiling are not per record).
+  const cpuReady = process.cpuUsage();
   process.send?.('ready');
-  process.once('SIGTERM', () => void handle.close().then(() => db.destroy()).then(() => process.exit(0)));
+  process.once('SIGTERM', () => void handle.close().then(() => db.destroy()).then(() => {
+    const c = process.cpuUsage(cpuReady);
+    process.send?.({ cpuSeconds: (c.user + c.system) / 1e6 }, () => process.exit(0));
+  }));
   await new Promise(() => undefined);
 }
 
@@ -111,6 +117,7 @@ try {
   await bare.subscribe({ topics, fromBeginning: true });
   let seen = 0;
   let bareStart = 0;
+  const bareCpu0 = process.cpuUsage();
   const bareEnd = await new Promise<number>((resolve) => {
     void bare.run({
       partitionsConsumedConcurrently: 2,
@@ -121,6 +128,8 @@ try {
       },
     });
   });
+  const bareCpuUse = process.cpuUsage(bareCpu0);
+  const bareCpu = (bareCpuUse.user + bareCpuUse.system) / 1e6;
   await bare.disconnect();
   const bareSeconds = (bareEnd - bareStart) / 1000;
   // Transform: two consumer processes of one group, until the group committed every offset.
@@ -128,8 +137,10 @@ try {
   await admin.connect();
   const targets = await endOffsets(admin, topics);
   const t0 = performance.now();
+  // BENCH_CPU_PROF=<dir>: each transform process writes a CPU profile there.
+  const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
   const workers = [0, 1].map(() => fork(fileURLToPath(import.meta.url), ['--worker'], {
-    execArgv: ['--import', 'tsx'], env: { ...process.env, BENCH_CONFIG: benchConfig, DATABASE_URL: deps.url }, stdio: 'inherit',
+    execArgv: ['--import', 'tsx', ...prof], env: { ...process.env, BENCH_CONFIG: benchConfig, DATABASE_URL: deps.url }, stdio: 'inherit',
   }));
   let first = 0;
   while (!(await groupCaughtUp(admin, transformGroupId(config), targets))) {
@@ -138,7 +149,10 @@ try {
   }
   const t1 = performance.now();
   await admin.disconnect();
+  const workerCpu: number[] = [];
+  for (const w of workers) w.on('message', (m: { cpuSeconds?: number }) => { if (m.cpuSeconds !== undefined) workerCpu.push(m.cpuSeconds); });
   await Promise.all(workers.map((w) => new Promise((resolve) => { w.once('exit', resolve); w.kill('SIGTERM'); })));
+  const transformCpu = workerCpu.reduce((a, b) => a + b, 0);
   const staged = await Promise.all(['companies', 'people', 'tickets', 'comments', 'source_refs'].map(async (t) => Number((await deps.db(t).count<{ n: string }[]>('* as n'))[0]!.n)));
   const rows = staged.reduce((a, b) => a + b, 0);
   // From the first staged row: process start, tsx compile and group joins are not per-record cost.
@@ -148,6 +162,9 @@ try {
   console.log(`bare consume loop:     ${(total / bareSeconds).toFixed(0).padStart(8)} records/s  (${bareSeconds.toFixed(2)} s, ${perRecordUs(bareSeconds).toFixed(1)} µs/record)`);
   console.log(`transform, 2 consumers:${(total / seconds).toFixed(0).padStart(8)} records/s  (${seconds.toFixed(2)} s from the first staged row to the last offset committed)`);
   console.log(`transform cost:        ${(perRecordUs(seconds) - perRecordUs(bareSeconds)).toFixed(1)} µs/record over the bare loop (${(seconds / bareSeconds).toFixed(1)}×)`);
+  // CPU time is steadier than wall time on a shared machine; Postgres' own work is not in it.
+  console.log(`CPU per record:        bare loop ${perRecordUs(bareCpu).toFixed(1)} µs, transform ${perRecordUs(transformCpu).toFixed(1)} µs (both consumer processes, after they were ready)`);
+  console.log(`load average:          ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
   console.log(`staged rows: ${rows} (companies ${staged[0]}, people ${staged[1]}, tickets ${staged[2]}, comments ${staged[3]}, refs ${staged[4]})`);
 } finally {
   await deps.drop();

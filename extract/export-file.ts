@@ -1,10 +1,10 @@
 import { stat } from 'node:fs/promises';
-import type { RawEntity, RawEnvelope } from '../src/bus.ts';
 import type { Config } from '../src/config.ts';
 import type { Logger } from '../src/log.ts';
 import { addExtracted, getCheckpoint, insertRejects, setCheckpoint, type Db, type RejectRow } from '../staging/index.ts';
 import { isNdjsonFile, entityOfFile, ndjsonFiles, readNdjsonFile } from './ndjson-export.ts';
-import type { RecordSink } from './sink.ts';
+import { envelopeMessages } from './raw-envelope.ts';
+import type { RawMessage, RecordSink } from './sink.ts';
 import { readZendeskExport, type ExportRecord } from './zendesk-export.ts';
 import { InputError } from '../src/errors.ts';
 
@@ -29,11 +29,18 @@ async function* readExport(path: string, batchSize: number): AsyncGenerator<Expo
   }
 }
 
+/** Batches whose acknowledgement may be awaited at once: Kafka, staging and parsing overlap. */
+const IN_FLIGHT = 3;
+/** Bytes of messages per flush (one checkpoint each). */
+const FLUSH_BYTES = 2 * 1024 * 1024;
+
 /**
- * Reads an export and produces its records. Parsing the next batch overlaps Kafka's
- * acknowledgement of the previous one (at most two batches in memory); the checkpoint moves
- * only after the acknowledgement, so a resumed run (same run id) re-sends at most one batch.
- * Records that cannot be read go to the rejects table with their reason; the run goes on.
+ * Reads an export and produces its records. Parsing the next batches overlaps Kafka's
+ * acknowledgement of the previous ones (at most IN_FLIGHT + 1 batches in memory); a batch's
+ * checkpoint is stored only after its own acknowledgement and every earlier batch's checkpoint,
+ * so a resumed run (same run id) re-sends at most the batches in flight and never skips one.
+ * Records that cannot be read, or are too large for a raw topic, go to the rejects table with
+ * their reason; the run goes on.
  */
 export async function extractExportFile(deps: { db: Db; log: Logger }, config: Config, runId: number, sink: RecordSink) {
   const { db, log } = deps;
@@ -48,12 +55,15 @@ export async function extractExportFile(deps: { db: Db; log: Logger }, config: C
 
   const result = { records: 0, messages: 0, byEntity: {} as Record<string, number>, rejected: 0 };
   let done = 0;
-  let inflight: Promise<void> | null = null;
-  const flush = async (envs: RawEnvelope[], rejects: RejectRow[], doneAfter: number, records: number): Promise<void> => {
-    const counts = await sink.send(envs);
+  const inflight: Promise<void>[] = [];
+  let previous: Promise<void> = Promise.resolve();
+  const flush = async (messages: RawMessage[], unreadable: RejectRow[], doneAfter: number, records: number, before: Promise<void>): Promise<void> => {
+    const sent = sink.sendMessages(messages);
+    // Both awaited before anything is stored: a failure of either stops this checkpoint.
+    const [{ counts, rejects }] = await Promise.all([sent, before]);
     await db.transaction(async (trx) => {
       await addExtracted(trx, runId, counts);
-      await insertRejects(trx, rejects);
+      await insertRejects(trx, [...unreadable, ...rejects]);
       await setCheckpoint(trx, source, stream, `${runId}:${doneAfter}`, runId);
     });
     for (const [entity, n] of Object.entries(counts)) {
@@ -61,16 +71,33 @@ export async function extractExportFile(deps: { db: Db; log: Logger }, config: C
       result.messages += n;
     }
     result.records += records;
-    result.rejected += rejects.length;
+    result.rejected += unreadable.length + rejects.length;
+  };
+  // Pending: read but not yet handed to Kafka. Small read batches let parsed records die young
+  // (cheap garbage collection); their messages are gathered into flushes of FLUSH_BYTES.
+  let messages: RawMessage[] = [];
+  let rejects: RejectRow[] = [];
+  let records = 0;
+  let bytes = 0;
+  const handOver = async (): Promise<void> => {
+    if (inflight.length >= IN_FLIGHT) await inflight.shift();
+    previous = flush(messages, rejects, done, records, previous);
+    // Awaited in order here or below; a failure surfaces there (each flush also awaits the one before).
+    previous.catch(() => undefined);
+    inflight.push(previous);
+    messages = [];
+    rejects = [];
+    records = 0;
+    bytes = 0;
   };
   try {
-    for await (const batch of readExport(path, 1000)) {
+    for await (const batch of readExport(path, 200)) {
       const fresh = skip >= batch.length ? [] : batch.slice(skip);
       skip = Math.max(0, skip - batch.length);
       done += batch.length;
       if (fresh.length === 0) continue;
-      const envs: RawEnvelope[] = [];
-      const rejects: RejectRow[] = [];
+      const ctx = { runId, source, extractedAt: new Date().toISOString(), origin: `file:${path}` };
+      const first = messages.length;
       for (const rec of fresh) {
         if (rec.invalid) {
           rejects.push({
@@ -79,34 +106,21 @@ export async function extractExportFile(deps: { db: Db; log: Logger }, config: C
           });
           continue;
         }
-        envelopes(rec, runId, source, envs);
+        envelopeMessages(rec, ctx, messages);
       }
-      if (inflight) await inflight;
-      inflight = flush(envs, rejects, done, fresh.length);
+      for (let i = first; i < messages.length; i++) bytes += messages[i]!.value.length;
+      records += fresh.length;
+      if (bytes >= FLUSH_BYTES || records >= 1000) await handOver();
     }
+  } catch (err) {
+    // What was read before the failure is still produced and checkpointed.
+    if (records > 0) await handOver();
+    throw err;
   } finally {
-    // Let the last acknowledged batch record its checkpoint even when reading failed after it.
-    if (inflight) await inflight;
+    // Let acknowledged batches record their checkpoints even when reading failed after them.
+    await Promise.allSettled(inflight);
   }
+  if (records > 0) await handOver();
+  await previous;
   return result;
-}
-
-/**
- * One envelope per record; a ticket's embedded comments become comment records of their own
- * (with the ticket id and their position) and the ticket says how many it had.
- */
-function envelopes(rec: ExportRecord, runId: number, source: string, out: RawEnvelope[]): void {
-  const base = { runId, source, extractedAt: new Date().toISOString(), cursor: `${rec.entity}#${rec.index}` };
-  const entity = rec.entity as RawEntity;
-  const value = rec.value as Record<string, unknown> | null;
-  if (entity !== 'tickets' || typeof value !== 'object' || value === null || Array.isArray(value)) {
-    out.push({ ...base, entity, record: rec.value });
-    return;
-  }
-  const { comments, ...ticket } = value;
-  const list = Array.isArray(comments) ? comments : [];
-  out.push({ ...base, entity, record: ticket, meta: { commentCount: list.length } });
-  for (const [position, comment] of list.entries()) {
-    out.push({ ...base, entity: 'comments', cursor: `${base.cursor}.comments#${position}`, record: comment, meta: { ticketId: ticket.id, position } });
-  }
 }

@@ -36,7 +36,7 @@ export async function runExtract(deps: ExtractDeps, config: Config, runId: numbe
     await admin.disconnect();
   }
   const producer = await connectProducer(kafka);
-  const sink = new RecordSink(producer, config.topicPrefix, source, deps.registry);
+  const sink = new RecordSink(producer, config.topicPrefix, source, deps.registry, deps.db);
   try {
     let result: ExtractResult;
     if (config.source.kind === 'zendesk-api') {

@@ -6,7 +6,7 @@ import { createGunzip } from 'node:zlib';
 import { InputError } from '../src/errors.ts';
 import { EXPORT_ENTITIES, type ExportRecord } from './zendesk-export.ts';
 
-const ORDER = ['organizations', 'users', 'groups', 'ticket_fields', 'tickets'];
+const ORDER = ['organizations', 'users', 'groups', 'ticket_fields', 'tickets', 'kb_categories', 'kb_sections', 'kb_articles'];
 
 /** `tickets.json`, `tickets.ndjson.gz`, `tickets-2024-01.jsonl`… → `tickets`; undefined when not an export entity. */
 export function entityOfFile(name: string): string | undefined {
@@ -47,10 +47,11 @@ export async function* readNdjsonFile(path: string, entity: string, opts: { batc
   let index = 0;
   let batch: ExportRecord[] = [];
   const handle = (line: Buffer, at: number): void => {
-    const text = line.toString('utf8').replace(/\r$/, '');
+    const raw = line.at(-1) === 0x0d ? line.subarray(0, -1) : line;
+    const text = raw.toString('utf8');
     if (text.trim() === '') return;
     try {
-      batch.push({ entity, index: index++, value: JSON.parse(text), byteOffset: at });
+      batch.push({ entity, index: index++, value: JSON.parse(text), byteOffset: at, raw });
     } catch (err) {
       batch.push({ entity, index: index++, value: null, byteOffset: at, invalid: { reason: `line at byte ${at} is not valid JSON: ${(err as Error).message}`, raw: text.slice(0, 10_000) } });
     }
@@ -79,7 +80,7 @@ export async function* readNdjsonFile(path: string, entity: string, opts: { batc
     const text = rest.toString('utf8');
     try {
       const value: unknown = JSON.parse(text);
-      batch.push({ entity, index: index++, value, byteOffset: offset });
+      batch.push({ entity, index: index++, value, byteOffset: offset, raw: rest });
     } catch (err) {
       if (batch.length > 0) yield batch;
       throw new InputError(

@@ -6,14 +6,17 @@ import { DeskportError, errorMessage, TargetHttpError } from '../src/errors.ts';
 import type { Logger } from '../src/log.ts';
 import { counter } from '../src/metrics.ts';
 import {
-  attachmentsOfComments, claimForLoad, commentsOfTickets, loadingCount, failOrphanComments, markFailed, markLoaded, markSkipped, pendingCounts, renewClaims, stagedBySourceIds, targetIds,
-  ticketsNotReady, type ClaimedRow, type Db,
+  attachmentsOfComments, claimForLoad, commentsOfTickets, loadingCount, failOrphanComments, importSourceFor, markFailed, markLoaded, markSkipped, ONLY_ON_SKIPPED_REASON, peopleOnlySkippedTickets, pendingCounts, refsOfKind, renewClaims, stagedBySourceIds, targetIds,
+  ticketsNotReady, type ClaimedRow, type Db, type IdOrigin,
 } from '../staging/index.ts';
-import type { CanonicalCompany, CanonicalEntity, CanonicalPerson, CanonicalTicket } from '../transform/canonical.ts';
+import type { CanonicalCompany, CanonicalCustomField, CanonicalEntity, CanonicalPerson, CanonicalTicket } from '../transform/canonical.ts';
+import { fieldValuesForImport, type FieldValue } from './custom-fields.ts';
 import { OutcomeUnknownError, type TeamworkDeskClient } from './client.ts';
 import { buildImportTicket, type ImportContext, type ImportTicket, type ImportUser } from './import-payload.ts';
 import type { BlobServer } from './blob-server.ts';
 import { chunks, forEachLimit } from './concurrency.ts';
+import { loadKnowledgeBase } from './kb-loader.ts';
+import { V2Fallback } from './v2-fallback.ts';
 import { LoadProgress } from './progress.ts';
 import { listAll, type TargetDirectory } from './target-directory.ts';
 
@@ -60,18 +63,29 @@ export class Loader {
   private readonly failures;
   private readonly source: string;
   private readonly progress: LoadProgress;
+  /** Tickets too big for the import go through v2 instead (load/v2-fallback.ts). */
+  private readonly v2: V2Fallback;
+  /** The import's dedupe `source` string for this run (moves on after a rollback: importSourceFor). */
+  private importSource: string;
+  /** The source's custom-field definitions (option labels), read once per run. */
+  private sourceFields: Promise<Map<string, CanonicalCustomField>> | null = null;
+  /** Customers mentioned only on tickets the filters excluded, read once per run. */
+  private onlyOnSkipped: Promise<Set<string>> | null = null;
 
   constructor(private readonly deps: LoaderDeps, private readonly config: Config) {
     this.source = config.source.name;
+    this.importSource = config.target.importSource;
     const zero = () => ({ loaded: 0, skipped: 0, failed: 0, calls: 0 });
-    this.summary = { companies: zero(), people: zero(), tickets: zero(), comments: zero(), calls: 0, seconds: 0 };
+    this.summary = { companies: zero(), people: zero(), tickets: zero(), comments: zero(), kb_categories: zero(), kb_articles: zero(), calls: 0, seconds: 0 };
     this.outcomes = counter(deps.registry, 'deskport_load_records_total', 'Records the loader finished, by outcome', ['entity', 'outcome']);
     this.failures = counter(deps.registry, 'deskport_load_failures_total', 'Records failed or put back in doubt, by kind of error (an HTTP status or an error code)', ['entity', 'reason']);
     this.progress = deps.progress ?? new LoadProgress(deps.registry);
+    this.v2 = new V2Fallback(deps, config, { count: (e, o, n) => this.count(e, o, n), fail: (e, ids, err, runId) => this.fail(e, ids, err, runId) });
   }
 
   async run(opts: LoadOptions): Promise<LoadSummary> {
     const started = Date.now();
+    this.importSource = await importSourceFor(this.deps.db, { source: this.source, importSource: this.config.target.importSource });
     const calls0 = this.deps.client.callCount;
     let scope: { companies?: string[]; people?: string[] } = {};
     if (opts.ticketIds) scope = await this.scopeOfTickets(opts.ticketIds);
@@ -88,6 +102,10 @@ export class Loader {
       await this.drain('tickets', opts.ticketIds, (rows) => forEachLimit(chunks(rows, importBatchSize), this.config.load.concurrency, (batch) => this.loadTickets(batch, opts.runId)),
         opts.signal, importBatchSize * this.config.load.concurrency);
       if (opts.finalPass && !opts.signal?.aborted) await this.failIncompleteTickets(opts.runId);
+      // Knowledge base after tickets, so its ticket links can be rewritten (load/kb-loader.ts); not in a demo by ticket ids.
+      if (!opts.ticketIds && !opts.signal?.aborted) {
+        await loadKnowledgeBase({ ...this.deps, config: this.config, loaderId: this.loaderId, runId: opts.runId, signal: opts.signal, count: (e, o, n) => this.count(e, o, n) });
+      }
     } finally {
       clearInterval(heartbeat);
     }
@@ -162,8 +180,10 @@ export class Loader {
   private async loadCompanies(rows: ClaimedRow<'companies'>[], runId: number): Promise<void> {
     await forEachLimit(rows, this.config.load.concurrency, async (row) => {
       try {
-        const id = (row.inDoubt ? await this.findCompany(row.data) : null) ?? await this.createCompany(row.data);
-        await markLoaded(this.deps.db, { entity: 'companies', source: this.source, runId, items: [{ sourceId: row.sourceId, targetId: id }] });
+        // A company found by name may have existed before: 'matched', which a rollback never deletes.
+        const found = row.inDoubt ? await this.findCompany(row.data) : null;
+        const id = found ?? await this.createCompany(row.data);
+        await markLoaded(this.deps.db, { entity: 'companies', source: this.source, runId, items: [{ sourceId: row.sourceId, targetId: id, origin: found ? 'matched' : 'created' }] });
         this.count('companies', 'loaded');
       } catch (err) {
         await this.fail('companies', [row.sourceId], err, runId);
@@ -199,7 +219,7 @@ export class Loader {
         if (p.role === 'agent') {
           const agent = this.deps.directory.agent(p.email);
           if (agent) {
-            await markLoaded(this.deps.db, { entity: 'people', source: this.source, runId, items: [{ sourceId: row.sourceId, targetId: String(agent.id) }] });
+            await markLoaded(this.deps.db, { entity: 'people', source: this.source, runId, items: [{ sourceId: row.sourceId, targetId: String(agent.id), origin: 'matched' }] });
             this.count('people', 'loaded');
           } else {
             await markSkipped(this.deps.db, {
@@ -208,6 +228,15 @@ export class Loader {
             });
             this.count('people', 'skipped');
           }
+          return;
+        }
+        this.onlyOnSkipped ??= peopleOnlySkippedTickets(this.deps.db, this.source);
+        if ((await this.onlyOnSkipped).has(row.sourceId)) {
+          await markSkipped(this.deps.db, {
+            entity: 'people', source: this.source, runId, sourceIds: [row.sourceId],
+            reason: ONLY_ON_SKIPPED_REASON,
+          });
+          this.count('people', 'skipped');
           return;
         }
         if (!p.email) {
@@ -219,8 +248,8 @@ export class Loader {
           return;
         }
         const companyId = p.companySourceId ? companyIds.get(p.companySourceId) : undefined;
-        const id = (row.inDoubt ? await this.findCustomer(p.email) : null) ?? await this.createCustomer(p, companyId);
-        await markLoaded(this.deps.db, { entity: 'people', source: this.source, runId, items: [{ sourceId: row.sourceId, targetId: id }] });
+        const { id, origin } = (row.inDoubt ? await this.findCustomer(p.email, p.sourceId) : null) ?? await this.createCustomer(p, companyId);
+        await markLoaded(this.deps.db, { entity: 'people', source: this.source, runId, items: [{ sourceId: row.sourceId, targetId: id, origin }] });
         this.count('people', 'loaded');
       } catch (err) {
         await this.fail('people', [row.sourceId], err, runId);
@@ -228,12 +257,14 @@ export class Loader {
     });
   }
 
-  private async findCustomer(email: string): Promise<string | null> {
-    const found = await listAll<{ id: number }>(this.deps.client, 'customers', { filter: JSON.stringify({ 'contacts.value': { $eq: email } }) });
-    return found.length > 0 ? String(found[0]!.id) : null;
+  /** The customer with this email; 'created' only if it carries this person's externalId (an earlier attempt of ours). */
+  private async findCustomer(email: string, sourceId: string): Promise<{ id: string; origin: IdOrigin } | null> {
+    const found = await listAll<{ id: number; externalId?: string }>(this.deps.client, 'customers', { filter: JSON.stringify({ 'contacts.value': { $eq: email } }) });
+    if (found.length === 0) return null;
+    return { id: String(found[0]!.id), origin: found[0]!.externalId === `${this.source}:${sourceId}` ? 'created' : 'matched' };
   }
 
-  private async createCustomer(p: CanonicalPerson, companyId: string | undefined): Promise<string> {
+  private async createCustomer(p: CanonicalPerson, companyId: string | undefined): Promise<{ id: string; origin: IdOrigin }> {
     const { client } = this.deps;
     try {
       const body = await client.request('POST', `${client.v2}/customers.json`, {
@@ -250,12 +281,13 @@ export class Loader {
       });
       const id = envelopeId(body, 'customer');
       if (!id) throw new Error('customer create answered without an id');
-      return id;
+      return { id, origin: 'created' };
     } catch (err) {
-      // The customer may already exist in the target (a live site): reuse it rather than fail.
+      // The customer may already exist in the target (a live site): reuse it rather than fail,
+      // and never let a rollback delete it.
       if (isClientError(err)) {
-        const existing = await this.findCustomer(p.email!);
-        if (existing) return existing;
+        const existing = await this.findCustomer(p.email!, p.sourceId);
+        if (existing) return { id: existing.id, origin: 'matched' };
       }
       throw err;
     }
@@ -271,7 +303,10 @@ export class Loader {
     return { email: agent.email.toLowerCase(), firstName: agent.firstName ?? '', lastName: agent.lastName ?? '', type: 'user' };
   }
 
-  private async loadTickets(rows: ClaimedRow<'tickets'>[], runId: number): Promise<void> {
+  private async loadTickets(claimed: ClaimedRow<'tickets'>[], runId: number): Promise<void> {
+    // Tickets too big for the import (or already started on v2) are written through v2 instead.
+    const rows = await this.v2.take(claimed, runId);
+    if (rows.length === 0) return;
     const { db } = this.deps;
     const ids = rows.map((r) => r.sourceId);
     const comments = await commentsOfTickets(db, this.source, ids);
@@ -294,21 +329,34 @@ export class Loader {
       await this.fail('tickets', ids, err, runId);
       return;
     }
+    this.sourceFields ??= refsOfKind(db, this.source, 'custom_fields').then((list) => new Map(list.map((f) => [f.sourceId, f])));
+    const sourceFields = await this.sourceFields;
     const tickets: CanonicalTicket[] = [];
     const payloads: ImportTicket[] = [];
+    const fieldValues = new Map<string, FieldValue[]>();
     for (const r of rows) {
       try {
-        payloads.push(buildImportTicket(ctx, r.data, comments.get(r.sourceId) ?? []));
+        const payload = buildImportTicket(ctx, r.data, comments.get(r.sourceId) ?? []);
+        const values = fieldValuesForImport(payload, r.data, this.deps.directory.customFields, sourceFields, this.inboxIdOf(r.data));
+        if (values.length > 0) fieldValues.set(r.sourceId, values);
+        payloads.push(payload);
         tickets.push(r.data);
       } catch (err) {
         await this.fail('tickets', [r.sourceId], err, runId);
       }
     }
-    if (tickets.length > 0) await this.importTickets(tickets, payloads, runId);
+    if (tickets.length > 0) await this.importTickets(tickets, payloads, runId, fieldValues);
+  }
+
+  /** The inbox a ticket lands in: its routed inbox, else the import's fallback inbox. */
+  private inboxIdOf(t: CanonicalTicket): number | undefined {
+    const { directory } = this.deps;
+    const routed = t.inbox ? directory.inboxes.find((i) => i.name?.toLowerCase() === t.inbox!.name.toLowerCase()) : undefined;
+    return routed?.id ?? this.config.target.fallbackInboxId ?? directory.inboxes[0]?.id;
   }
 
   /** One import call for the batch; a rejected batch is split so one bad ticket fails alone. */
-  private async importTickets(tickets: CanonicalTicket[], payloads: ImportTicket[], runId: number): Promise<void> {
+  private async importTickets(tickets: CanonicalTicket[], payloads: ImportTicket[], runId: number, fieldValues: Map<string, FieldValue[]>): Promise<void> {
     const { client } = this.deps;
     const fallbackInboxId = this.config.target.fallbackInboxId ?? this.deps.directory.inboxes[0]?.id;
     const sourceIds = tickets.map((t) => t.sourceId);
@@ -319,14 +367,18 @@ export class Loader {
     let body: unknown;
     try {
       body = await client.request('POST', '/desk/v1/import/tickets.json', {
-        body: { source: this.config.target.importSource, fallbackInboxId, tickets: payloads },
+        body: { source: this.importSource, fallbackInboxId, tickets: payloads },
         idempotent: true, // the target dedupes by (source, id)
       });
     } catch (err) {
       if (isClientError(err) && tickets.length > 1) {
         const half = Math.ceil(tickets.length / 2);
-        await this.importTickets(tickets.slice(0, half), payloads.slice(0, half), runId);
-        await this.importTickets(tickets.slice(half), payloads.slice(half), runId);
+        await this.importTickets(tickets.slice(0, half), payloads.slice(0, half), runId, fieldValues);
+        await this.importTickets(tickets.slice(half), payloads.slice(half), runId, fieldValues);
+        return;
+      }
+      if (tickets.length === 1 && V2Fallback.refusedForSize(err)) {
+        await this.v2.write(tickets, runId);
         return;
       }
       await this.fail('tickets', sourceIds, err, runId);
@@ -339,35 +391,61 @@ export class Loader {
       if (r?.targetId) loaded.push({ sourceId: t.sourceId, targetId: r.targetId });
       else await this.fail('tickets', [t.sourceId], new Error(r?.error ?? 'the import answered without this ticket\'s id'), runId);
     }
-    await this.applyStatuses(tickets, loaded, runId);
+    await this.applyStatusesAndFields(tickets, loaded, runId, fieldValues);
   }
 
-  /** The import closes every ticket; set the mapped status back, one bulk call per status. */
-  private async applyStatuses(tickets: CanonicalTicket[], loaded: { sourceId: string; targetId: string }[], runId: number): Promise<void> {
-    const { client, directory } = this.deps;
+  /**
+   * The import closes every ticket and has no custom fields: set the mapped status back — one bulk
+   * call per status — and, for tickets with field values, one PATCH each carrying their status too.
+   */
+  private async applyStatusesAndFields(
+    tickets: CanonicalTicket[], loaded: { sourceId: string; targetId: string }[], runId: number, fieldValues: Map<string, FieldValue[]>,
+  ): Promise<void> {
+    const { client } = this.deps;
     const statusOf = new Map(tickets.map((t) => [t.sourceId, t.status]));
     const groups = new Map<string, { sourceId: string; targetId: string }[]>();
-    for (const l of loaded) {
-      const status = statusOf.get(l.sourceId)!;
-      groups.set(status, [...(groups.get(status) ?? []), l]);
-    }
-    for (const [statusName, items] of groups) {
+    const finish = async (items: { sourceId: string; targetId: string }[], write: () => Promise<void>) => {
       try {
-        if (statusName.toLowerCase() !== 'closed') {
-          const status = directory.status(statusName);
-          if (!status) throw new Error(`status "${statusName}" does not exist in the target`);
-          await client.request('PATCH', `${client.v2}/tickets/update.json`, {
-            idempotent: true,
-            body: { filter_args: { filter: { id: { $in: items.map((i) => Number(i.targetId)) } }, bulkDryExecute: false }, status: { id: status.id } },
-          });
-        }
+        await write();
         const { comments } = await markLoaded(this.deps.db, { entity: 'tickets', source: this.source, runId, items });
         this.count('tickets', 'loaded', items.length);
         this.count('comments', 'loaded', comments);
       } catch (err) {
         await this.fail('tickets', items.map((i) => i.sourceId), err, runId);
       }
+    };
+    await forEachLimit(loaded, this.config.load.concurrency, async (l) => {
+      const status = statusOf.get(l.sourceId)!;
+      const values = fieldValues.get(l.sourceId);
+      if (!values) {
+        groups.set(status, [...(groups.get(status) ?? []), l]);
+        return;
+      }
+      await finish([l], async () => {
+        const statusRef = this.statusRef(status);
+        await client.request('PATCH', `${client.v2}/tickets/${l.targetId}.json`, {
+          idempotent: true, body: { ticket: { customfields: values, ...(statusRef ? { status: statusRef } : {}) } },
+        });
+      });
+    });
+    for (const [statusName, items] of groups) {
+      await finish(items, async () => {
+        const statusRef = this.statusRef(statusName);
+        if (!statusRef) return;
+        await client.request('PATCH', `${client.v2}/tickets/update.json`, {
+          idempotent: true,
+          body: { filter_args: { filter: { id: { $in: items.map((i) => Number(i.targetId)) } }, bulkDryExecute: false }, status: statusRef },
+        });
+      });
     }
+  }
+
+  /** The target status to set after the import (which leaves tickets Closed); null: Closed is right. */
+  private statusRef(statusName: string): { id: number } | null {
+    if (statusName.toLowerCase() === 'closed') return null;
+    const status = this.deps.directory.status(statusName);
+    if (!status) throw new Error(`status "${statusName}" does not exist in the target`);
+    return { id: status.id };
   }
 
   /** After transform caught up, a ticket still waiting for comments would wait forever: fail it loudly. */

@@ -1,4 +1,5 @@
 import type { TeamworkDeskClient } from './client.ts';
+import { targetFieldsFrom, type TargetField } from './custom-fields.ts';
 
 /** A page of a v2 list: `{ <plural>: [...], meta.page.hasMore | pagination.hasMorePages }`. */
 interface ListPage {
@@ -9,13 +10,20 @@ interface ListPage {
 
 /** Pages through a v2 list endpoint (pageSize is clamped to 100 by the API). */
 export async function listAll<T>(client: TeamworkDeskClient, resource: string, query: Record<string, string> = {}): Promise<T[]> {
-  const out: T[] = [];
+  return (await listWithIncluded<T, never>(client, resource, null, query)).items;
+}
+
+/** `listAll`, also gathering one kind of side-loaded record (`included.<includedKey>`) from every page. */
+export async function listWithIncluded<T, I>(client: TeamworkDeskClient, resource: string, includedKey: string | null, query: Record<string, string> = {}): Promise<{ items: T[]; included: I[] }> {
+  const items: T[] = [];
+  const included: I[] = [];
   for (let page = 1; ; page++) {
     const body = await client.request<ListPage>('GET', `${client.v2}/${resource}.json`, { query: { ...query, page, pageSize: 100 } });
-    const items = (body?.[resource] as T[] | undefined) ?? [];
-    out.push(...items);
-    const more = body?.meta?.page?.hasMore ?? body?.pagination?.hasMorePages ?? items.length === 100;
-    if (!more || items.length === 0) return out;
+    const pageItems = (body?.[resource] as T[] | undefined) ?? [];
+    items.push(...pageItems);
+    if (includedKey) included.push(...(((body?.included as Record<string, I[]> | undefined)?.[includedKey]) ?? []));
+    const more = body?.meta?.page?.hasMore ?? body?.pagination?.hasMorePages ?? pageItems.length === 100;
+    if (!more || pageItems.length === 0) return { items, included };
   }
 }
 
@@ -24,35 +32,34 @@ export interface Named { id: number; name?: string; code?: string; email?: strin
 
 /**
  * The target's reference data the loader resolves names against: agents by email, inboxes,
- * statuses, priorities and types by name. Read once per load (a handful of calls).
+ * statuses by name, custom fields with their options. Read once per load (a handful of calls).
  */
 export class TargetDirectory {
   private constructor(
     readonly agentsByEmail: Map<string, TargetUser>,
     readonly inboxes: Named[],
     readonly statusByName: Map<string, Named>,
+    readonly customFields: TargetField[],
   ) {}
 
   /** A directory from lists already in hand (a test, or a saved read). */
-  static of(users: TargetUser[], inboxes: Named[], statuses: Named[]): TargetDirectory {
+  static of(users: TargetUser[], inboxes: Named[], statuses: Named[], customFields: TargetField[] = []): TargetDirectory {
     return new TargetDirectory(
       new Map(users.filter((u) => u.email).map((u) => [u.email!.toLowerCase(), u])),
       inboxes,
       new Map(statuses.filter((x) => x.name).map((x) => [x.name!.toLowerCase(), x])),
+      customFields,
     );
   }
 
   static async read(client: TeamworkDeskClient): Promise<TargetDirectory> {
-    const [users, inboxes, statuses] = await Promise.all([
+    const [users, inboxes, statuses, fields] = await Promise.all([
       listAll<TargetUser>(client, 'users'),
       listAll<Named>(client, 'inboxes'),
       listAll<Named>(client, 'ticketstatuses'),
+      listWithIncluded<Parameters<typeof targetFieldsFrom>[0][number], { id: number; name?: string }>(client, 'customfields', 'customfieldoptions', { includes: 'customfieldoptions' }),
     ]);
-    const agents = new Map<string, TargetUser>();
-    for (const u of users) if (u.email) agents.set(u.email.toLowerCase(), u);
-    const statusByName = new Map<string, Named>();
-    for (const s of statuses) if (s.name) statusByName.set(s.name.toLowerCase(), s);
-    return new TargetDirectory(agents, inboxes, statusByName);
+    return TargetDirectory.of(users, inboxes, statuses, targetFieldsFrom(fields.items, fields.included));
   }
 
   agent(email: string | null): TargetUser | undefined {

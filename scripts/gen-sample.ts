@@ -3,6 +3,7 @@
  *
  *   npx tsx scripts/gen-sample.ts --tickets 300 --seed 42 --out data/sample/zendesk-export.json
  *     [--layout json|ndjson] [--gzip] [--base-url https://acme.zendesk.com] [--now 2026-01-01T00:00:00Z]
+ *     [--no-help-center]  (the sample has a small Help Center: kb_categories, kb_sections, kb_articles)
  *
  * json:   one document {"organizations":[...],...,"tickets":[...]} with one record per line.
  * ndjson: --out is a directory holding organizations.json, users.json, groups.json,
@@ -21,6 +22,7 @@ import {
   DEFAULT_BASE_URL, DEFAULT_NOW, ENTITY_NAMES, createZendeskGenerator, jsonExportChunks, ndjsonChunks,
 } from '../test/fixtures/zendesk-data.ts';
 import type { EntityName, ZdTicketWithComments, ZendeskSource } from '../test/fixtures/zendesk-data.ts';
+import { KB_ENTITY_NAMES } from '../test/fixtures/zendesk-kb.ts';
 
 export interface GenSampleOptions {
   tickets: number;
@@ -30,9 +32,11 @@ export interface GenSampleOptions {
   gzip: boolean;
   baseUrl: string;
   now: Date;
+  /** Add the small Help Center (test/fixtures/zendesk-kb.ts); the CLI does unless --no-help-center. */
+  kb?: boolean;
 }
 
-export type ExportCounts = Record<EntityName | 'comments' | 'attachments', number>;
+export type ExportCounts = Record<EntityName | 'comments' | 'attachments', number> & Partial<Record<(typeof KB_ENTITY_NAMES)[number], number>>;
 
 /** Parses argv; collects every problem before failing. */
 export function parseGenSampleArgs(argv: string[]): GenSampleOptions {
@@ -46,6 +50,7 @@ export function parseGenSampleArgs(argv: string[]): GenSampleOptions {
       gzip: { type: 'boolean', default: false },
       'base-url': { type: 'string', default: DEFAULT_BASE_URL },
       now: { type: 'string', default: DEFAULT_NOW.toISOString() },
+      'no-help-center': { type: 'boolean', default: false },
     },
   });
   const problems: string[] = [];
@@ -71,11 +76,12 @@ export function parseGenSampleArgs(argv: string[]): GenSampleOptions {
     layout: values.layout as 'json' | 'ndjson',
     gzip: values.gzip,
     baseUrl: values['base-url'],
+    kb: !values['no-help-center'],
   };
 }
 
 export async function genSample(opts: GenSampleOptions): Promise<{ counts: ExportCounts; files: string[] }> {
-  const source = createZendeskGenerator({ seed: opts.seed, tickets: opts.tickets, baseUrl: opts.baseUrl, now: opts.now });
+  const source = createZendeskGenerator({ seed: opts.seed, tickets: opts.tickets, baseUrl: opts.baseUrl, now: opts.now, kb: opts.kb ?? false });
   const counts = emptyCounts();
   const counted: ZendeskSource = { ...source, tickets: countTickets(source.tickets, counts) };
   const gz = opts.gzip ? '.gz' : '';
@@ -92,8 +98,14 @@ export async function genSample(opts: GenSampleOptions): Promise<{ counts: Expor
       await writeChunks(file, ndjsonChunks(counted[name]), opts.gzip);
       files.push(file);
     }
+    for (const name of source.kb_articles ? KB_ENTITY_NAMES : []) {
+      const file = join(opts.out, `${name}.json${gz}`);
+      await writeChunks(file, ndjsonChunks(source[name] ?? []), opts.gzip);
+      files.push(file);
+    }
   }
   for (const name of ENTITY_NAMES) if (name !== 'tickets') counts[name] = source[name].length;
+  for (const name of source.kb_articles ? KB_ENTITY_NAMES : []) counts[name] = source[name]?.length ?? 0;
   return { counts, files };
 }
 

@@ -19,11 +19,13 @@ export interface App {
   close(): Promise<void>;
 }
 
-export async function openApp(config: Config, opts: { log?: Logger } = {}): Promise<App> {
+/** `kafka: false` for commands that only read and write staging and the target: no broker is started. */
+export async function openApp(config: Config, opts: { log?: Logger; kafka?: boolean } = {}): Promise<App> {
   const log = opts.log ?? createLogger({ level: config.logLevel });
   const services = await ensureServices({
     workDir: config.workDir,
     env: { DATABASE_URL: config.databaseUrl, KAFKA_BROKERS: config.kafkaBrokers?.join(',') },
+    kafka: opts.kafka !== false,
     // Postgres' own server log is for --log-level debug; deskport's service messages stay visible.
     log: (msg) => (/^\[postgres\] (\d{4}-\d\d-\d\d |\s)/.test(msg) ? log.debug(msg) : log.info(msg)),
   });
@@ -35,7 +37,7 @@ export async function openApp(config: Config, opts: { log?: Logger } = {}): Prom
     await services.stop();
     throw err;
   }
-  const kafka = createKafka(services.brokers, log);
+  const kafka = opts.kafka === false ? noKafka() : createKafka(services.brokers, log);
   const registry = createRegistry();
   // With metrics.port set (DESKPORT_METRICS_PORT), every command — run, transform, load, serve —
   // exposes /metrics and /healthz (staging reachable) for as long as it lives.
@@ -55,4 +57,13 @@ export async function openApp(config: Config, opts: { log?: Logger } = {}): Prom
       await services.stop();
     },
   };
+}
+
+/** Stands for Kafka in a command opened without it: passing it along is fine, using it is a bug. */
+function noKafka(): Kafka {
+  return new Proxy({} as Kafka, {
+    get(_target, prop) {
+      throw new Error(`this command was opened without Kafka (openApp with kafka: false), yet used kafka.${String(prop)}`);
+    },
+  });
 }

@@ -8,12 +8,20 @@ import { runPipeline } from './pipeline.ts';
 import { progressView } from './progress-view.ts';
 import { formatReport } from './report.ts';
 import { getRun, runCounts, runReasons } from '../staging/index.ts';
+import { defaultHint } from './commands/hints.ts';
+import { probeServices, probeSourceFile, probeTarget } from './commands/probes.ts';
 
 interface GlobalOpts { config?: string; debug?: boolean; source?: string; topicPrefix?: string; logLevel?: string; mapping?: string }
 
-/** Opens services, staging and Kafka for one command, and closes them whatever happens. */
-async function withApp(fn: (app: App) => Promise<void>): Promise<void> {
-  const app = await openApp(configFrom(program.opts()));
+/**
+ * Opens services, staging and Kafka for one command, and closes them whatever happens.
+ * `kafka: false` for commands that only use staging and the target: no broker is started.
+ */
+async function withApp(fn: (app: App) => Promise<void>, opts: { kafka?: boolean } = {}): Promise<void> {
+  const config = configFrom(program.opts());
+  // A wrong DATABASE_URL or KAFKA_BROKERS: one sentence in seconds, not a minute of retries.
+  await probeServices(config, { kafka: opts.kafka });
+  const app = await openApp(config, { kafka: opts.kafka });
   try {
     await fn(app);
   } finally {
@@ -45,11 +53,36 @@ Services: DATABASE_URL and KAFKA_BROKERS name existing ones; unset, deskport sta
 Postgres and a local Kafka under .deskport/ (DESKPORT_WORK_DIR).`);
 
 program.command('demo')
-  .description('Migrate the bundled sample export into the local Teamwork Desk sandbox and print the report')
-  .addHelpText('after', '\nExample:\n  npx deskport demo\n  DESKPORT_TARGET_URL=https://acme.teamwork.com DESKPORT_TARGET_API_KEY=… npx deskport demo --source export.json')
-  .action(async () => {
+  .description('A sample end to end: the N newest tickets (or --ids) into the configured target; without a target, the bundled sample into the local sandbox (R17)')
+  .option('--newest <n>', 'the N newest staged tickets (default 10 with a configured target)', (v) => Number.parseInt(v, 10))
+  .option('--ids <ids>', 'these source ticket ids, comma-separated', (v) => v.split(',').map((x) => x.trim()).filter(Boolean))
+  .option('--refresh', 'extract and transform the source again before picking the tickets')
+  .addHelpText('after', `
+With DESKPORT_TARGET_URL set, only the chosen tickets go over — with the customers and companies
+they need — recorded as a run of kind 'demo'; the ticket URLs and a report are printed. Staging is
+filled first when empty (extract + transform). The later full run neither duplicates nor loses them;
+\`deskport rollback --run <id>\` deletes a demo from the target. Without a target, the bundled sample
+goes into the in-process sandbox.
+Examples:
+  npx deskport demo                                              # bundled sample → local sandbox
+  DESKPORT_TARGET_URL=https://acme.teamwork.com DESKPORT_TARGET_API_KEY_FILE=~/.tw-key \\
+    npx deskport --source export.json demo --newest 20
+  npx deskport demo --ids 1043,1044,1187`)
+  .action(async (opts: { newest?: number; ids?: string[]; refresh?: boolean }) => {
     await withApp(async (app) => {
       const view = progressView();
+      if (app.config.target.url) {
+        const { runTargetDemo, formatDemo } = await import('./commands/demo.ts');
+        const result = await runTargetDemo(app, { ...opts, say: (l) => console.error(l), onProgress: view.update }).finally(view.stop);
+        console.log(formatDemo(result));
+        process.exitCode = result.tickets.some((t) => t.state !== 'loaded' && t.state !== 'skipped') ? 2 : 0;
+        return;
+      }
+      if (opts.newest !== undefined || opts.ids) {
+        throw new DeskportError('DESKPORT_DEMO_NO_TARGET', '--newest and --ids need a configured target', {
+          hint: 'Set DESKPORT_TARGET_URL and DESKPORT_TARGET_API_KEY (or _FILE); without them the demo runs the bundled sample into the local sandbox.',
+        });
+      }
       const { report, sandboxStateFile } = await runDemo(app, { onProgress: view.update }).finally(view.stop);
       console.log(formatReport(report));
       if (sandboxStateFile) {
@@ -64,10 +97,36 @@ program.command('run')
   .addHelpText('after', '\nExample:\n  DESKPORT_TARGET_URL=https://acme.teamwork.com DESKPORT_TARGET_API_KEY_FILE=~/.tw-key npx deskport run --source export.json')
   .action(async () => {
     await withApp(async (app) => {
+      if (app.config.source.kind === 'zendesk-export') await probeSourceFile(app.config.source.path);
+      await probeTarget(app.config);
       const view = progressView();
       const report = await runPipeline(app, app.config, { kind: 'run', onProgress: view.update }).finally(view.stop);
       console.log(formatReport(report));
       process.exitCode = report.counts.some((c) => c.failed > 0 || c.missing > 0) ? 2 : 0;
+    });
+  });
+
+program.command('delta')
+  .description('Bring over what the source created or changed since the last run: new tickets, new comments, changed fields (R19)')
+  .addHelpText('after', `
+Extracts from the stored high-water marks (an export file: the newer file, unchanged records are
+recognised by content hash), transforms until caught up, then imports new tickets, appends new
+comments on migrated tickets through v2 as private notes (load.v2PublicReplies: true makes public
+replies, which email the customer) and PATCHes changed status, assignee, priority, type, tags,
+subject and custom fields. A delta with nothing new writes nothing. Exit code 2 when anything failed.
+Examples:
+  npx deskport delta
+  DESKPORT_SOURCE_PATH=export-2026-12.json npx deskport delta`)
+  .action(async () => {
+    await withApp(async (app) => {
+      const { runDelta, formatDeltaReport } = await import('./commands/delta.ts');
+      if (app.config.source.kind === 'zendesk-export') await probeSourceFile(app.config.source.path);
+      await probeTarget(app.config);
+      const view = progressView();
+      const report = await runDelta(app, app.config, { onProgress: view.update }).finally(view.stop);
+      console.log(formatDeltaReport(report));
+      const failed = report.failed.tickets + report.failed.people + report.failed.companies + report.appended.failed + report.updated.failed;
+      process.exitCode = failed > 0 ? 2 : 0;
     });
   });
 
@@ -78,17 +137,18 @@ program.command('load')
   .addHelpText('after', '\nExamples:\n  npx deskport load\n  npx deskport load --retry-failed')
   .action(async (opts: { retryFailed?: boolean; final?: boolean }) => {
     await withApp(async (app) => {
+      await probeTarget(app.config);
       // Ctrl-C stops claiming new rows; the calls in flight finish and are recorded. A second Ctrl-C quits at once.
       const stop = new AbortController();
       process.once('SIGINT', () => {
         console.error('\nstopping after the calls in flight (Ctrl-C again to quit now)…');
         stop.abort();
         process.once('SIGINT', () => process.exit(130));
-    });
-    const summary = await runLoadStage(app, { retryFailed: opts.retryFailed === true, finalPass: opts.final === true, signal: stop.signal });
-    console.log(formatLoadSummary(summary));
-    process.exitCode = summary.tickets.failed + summary.people.failed + summary.companies.failed > 0 ? 2 : 0;
-    });
+      });
+      const summary = await runLoadStage(app, { retryFailed: opts.retryFailed === true, finalPass: opts.final === true, signal: stop.signal });
+      console.log(formatLoadSummary(summary));
+      process.exitCode = summary.tickets.failed + summary.people.failed + summary.companies.failed > 0 ? 2 : 0;
+    }, { kafka: false });
   });
 
 program.command('transform')
@@ -135,12 +195,13 @@ program.command('init')
   .description('Write a starter mapping file from what the source has (staged agents, groups, statuses, custom fields)')
   .argument('[file]', 'where to write it', 'mapping.yaml')
   .option('--force', 'overwrite an existing file')
+  .addHelpText('after', '\nExamples:\n  npx deskport init\n  npx deskport init mapping.yaml --force')
   .action(async (file: string, opts: { force?: boolean }) => {
     await withApp(async (app) => {
       const { writeStarterMapping } = await import('../transform/init.ts');
       await writeStarterMapping(app.db, app.config, file, { force: opts.force === true });
       console.log(`wrote ${file}; edit it, then: npx deskport --mapping ${file} transform --preflight`);
-    });
+    }, { kafka: false });
   });
 
 program.command('verify')
@@ -175,7 +236,7 @@ Examples:
       } finally {
         await client.close();
       }
-    });
+    }, { kafka: false });
   });
 
 program.command('serve')
@@ -192,7 +253,7 @@ Examples:
   DESKPORT_SERVE_TOKEN=$(openssl rand -hex 24) npx deskport serve --host 0.0.0.0`)
   .action(async (opts: { host?: string; port?: number }) => {
     const config = configFrom(program.opts(), { serve: { ...(opts.host ? { host: opts.host } : {}), ...(opts.port !== undefined ? { port: opts.port } : {}) } });
-    const app = await openApp(config);
+    const app = await openApp(config, { kafka: false });
     const { startServe } = await import('./serve/index.ts');
     const server = await startServe({ db: app.db, registry: app.registry, config, log: app.log });
     console.log(`deskport serve: ${server.url}/`);
@@ -208,20 +269,147 @@ Examples:
 program.command('report')
   .description('Print the report of a run')
   .requiredOption('--run <id>', 'run id', (v) => Number.parseInt(v, 10))
+  .addHelpText('after', '\nExample:\n  npx deskport report --run 3')
   .action(async (opts: { run: number }) => {
     await withApp(async (app) => {
       const run = await getRun(app.db, opts.run);
       if (!run) throw new DeskportError('DESKPORT_NO_RUN', `there is no run ${opts.run}`);
       const summary = (run.summary ?? {}) as { calls?: number; seconds?: number };
       console.log(formatReport({ runId: run.id, counts: await runCounts(app.db, run.id), reasons: await runReasons(app.db, run.id), calls: summary.calls ?? 0, seconds: summary.seconds ?? 0 }));
+      if (run.status === 'rolled_back' || run.status === 'rolling_back') {
+        const rb = (run.rollback ?? {}) as { finishedAt?: string; deleted?: Record<string, number> };
+        console.log(`\nrun ${run.id} was ${run.status === 'rolled_back' ? `rolled back (${rb.finishedAt ?? '?'})` : 'being rolled back (unfinished: run deskport rollback again)'}: deleted ${Object.entries(rb.deleted ?? {}).map(([k, n]) => `${n} ${k}`).join(', ') || 'nothing yet'}; its records are pending again.`);
+      }
+    }, { kafka: false });
+  });
+
+program.command('rollback')
+  .description('Delete from the target what one run created (tickets, Help Docs, then customers, then companies) and put its records back to pending (R17)')
+  .requiredOption('--run <id>', 'the run to roll back', (v) => Number.parseInt(v, 10))
+  .option('--dry-run', 'list what would be deleted, with counts; delete nothing')
+  .option('-y, --yes', 'do not ask for confirmation')
+  .option('--force', 'roll back a run still marked running (its process died), or while some ticket loads have no known outcome')
+  .addHelpText('after', `
+Agents, and customers or companies that existed before the run (matched or reused), are never
+deleted. Calls share the target's rate budget with every loader. Interrupted (Ctrl-C, a crash,
+target errors), the same command carries on; a record already gone counts as deleted. The next
+run loads the records again, importing tickets under a new import source ("<importSource>#2").
+Examples:
+  npx deskport rollback --run 3 --dry-run   # what would be deleted
+  npx deskport rollback --run 3             # asks before deleting
+  npx deskport rollback --run 3 --yes       # no question (scripts)`)
+  .action(async (opts: { run: number; dryRun?: boolean; yes?: boolean; force?: boolean }) => {
+    await withApp(async (app) => {
+      const { rollbackCommand } = await import('./commands/rollback.ts');
+      const stop = new AbortController();
+      process.once('SIGINT', () => {
+        console.error('\nstopping after the deletes in flight (Ctrl-C again to quit now)…');
+        stop.abort();
+        process.once('SIGINT', () => process.exit(130));
+      });
+      process.exitCode = await rollbackCommand(app, { ...opts, signal: stop.signal });
+    }, { kafka: false });
+  });
+
+program.command('check')
+  .description('Preflight (R16): credentials, agents, inboxes, custom fields, notifications to turn off, call count and duration')
+  .option('--raised-limit <n>', 'also estimate the duration at this rate limit (calls/min; ask Teamwork support for one)', (v) => Number.parseInt(v, 10), 600)
+  .option('--refresh', 'extract and transform the source again before checking')
+  .addHelpText('after', `
+Checks the source credentials (Zendesk API token/OAuth, or that the export file is readable) and the
+target's (one authenticated call, which also gives the current rate limit), then compares what
+staging holds — source agents, groups, custom fields — with the target through the mapping
+(transform --preflight's checks, plus invited and deactivated agents). Staging is filled first when
+it holds nothing for the source (extract + transform), so run it after \`deskport extract\` +
+\`deskport transform\`, or on its own. Exit code 2 when something blocks the migration, else 0.
+Examples:
+  DESKPORT_TARGET_URL=https://acme.teamwork.com DESKPORT_TARGET_API_KEY_FILE=~/.tw-key npx deskport --source export.json check
+  npx deskport --mapping mapping.yaml check --raised-limit 1200`)
+  .action(async (opts: { raisedLimit: number; refresh?: boolean }) => {
+    await withApp(async (app) => {
+      const { runCheck, formatCheck } = await import('./commands/check.ts');
+      const result = await runCheck(app, { raisedLimit: opts.raisedLimit, refresh: opts.refresh === true, say: (l) => console.error(l) });
+      console.log(formatCheck(result));
+      process.exitCode = result.blocking.length > 0 ? 2 : 0;
     });
   });
+
+program.command('extract')
+  .description('The extract stage as its own process (R25): the source into the raw Kafka topics, resumable, until done')
+  .option('--metrics-port <port>', 'serve /metrics and /healthz on this port (env DESKPORT_METRICS_PORT)', (v) => Number.parseInt(v, 10))
+  .addHelpText('after', `
+Reads the configured source (export file, or the Zendesk API with DESKPORT_SOURCE_KIND=zendesk-api)
+and produces one message per record; checkpoints move only after Kafka's acks. Ctrl-C stops it and
+marks the run interrupted; the next \`deskport extract\` resumes from the checkpoints. Run
+\`deskport transform\` (as many as there are partitions) beside it to stage the records.
+Examples:
+  npx deskport --source export.json extract --metrics-port 9464
+  DESKPORT_SOURCE_KIND=zendesk-api DESKPORT_SOURCE_URL=acme DESKPORT_SOURCE_EMAIL=ops@acme.com \\
+    DESKPORT_SOURCE_API_TOKEN=… npx deskport extract`)
+  .action(async (opts: { metricsPort?: number }) => {
+    const config = configFrom(program.opts(), opts.metricsPort !== undefined ? { metrics: { port: opts.metricsPort } } : {});
+    const { probeSource } = await import('./commands/probes.ts');
+    await probeServices(config);
+    await probeSource(config);
+    const app = await openApp(config);
+    const { extractCommand } = await import('./commands/extract.ts');
+    let code = 1;
+    try {
+      code = await extractCommand(app, (l) => console.error(l), (l) => console.log(l));
+    } finally {
+      await app.close().catch(() => undefined);
+    }
+    // Ctrl-C: the abandoned producer would keep the process alive.
+    if (code === 130) process.exit(130);
+  });
+
+program.command('status')
+  .description('Every run (kind, state, times, counts per entity), the newest checkpoint per stream, the transform lag')
+  .option('--json', 'machine-readable output')
+  .option('--limit <n>', 'newest N runs', (v) => Number.parseInt(v, 10), 50)
+  .addHelpText('after', '\nExamples:\n  npx deskport status\n  npx deskport status --json | jq \'.runs[0]\'')
+  .action(async (opts: { json?: boolean; limit: number }) => {
+    await withApp(async (app) => {
+      const { collectStatus, formatStatus } = await import('./commands/status.ts');
+      const status = await collectStatus(app, { limit: opts.limit });
+      console.log(opts.json ? JSON.stringify(status, null, 2) : formatStatus(status));
+    });
+  });
+
+program.command('post-checklist')
+  .description('What to do by hand after a run (R22), as markdown filled in with its data; printed and written to the run\'s report folder')
+  .option('--run <id>', 'run id (default: the newest finished run)', (v) => Number.parseInt(v, 10))
+  .addHelpText('after', `
+Lists the inboxes whose notifications, triggers, auto-replies and surveys to switch back on, email
+forwarding per inbox (source mailbox → inbox address, from the routing), agents still invited,
+records to review (counts and report files), KB links left as they were, article dates not kept.
+Examples:
+  npx deskport post-checklist
+  npx deskport post-checklist --run 7 > checklist.md`)
+  .action(async (opts: { run?: number }) => {
+    await withApp(async (app) => {
+      const { collectChecklist, formatChecklist, writeChecklist } = await import('./commands/post-checklist.ts');
+      const data = await collectChecklist(app, opts.run);
+      const file = await writeChecklist(data);
+      console.log(formatChecklist(data));
+      console.error(`written to ${file}`);
+    }, { kafka: false });
+  });
+
+// Every subcommand's --help says where secrets come from (R23).
+for (const cmd of program.commands) {
+  cmd.addHelpText('after', `
+Secrets come from the environment (DESKPORT_TARGET_API_KEY, DESKPORT_SOURCE_API_TOKEN,
+DESKPORT_SOURCE_OAUTH_TOKEN) or an owner-only file (the same names + _FILE, chmod 600; a file
+others can read is refused). They are never echoed, logged or written to staging or reports.`);
+}
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   const debug = program.opts().debug === true;
   if (err instanceof DeskportError && !debug) {
     console.error(`deskport: ${err.message}`);
-    if (err.hint) console.error(`hint: ${err.hint}`);
+    const hint = err.hint ?? defaultHint(err);
+    if (hint) console.error(`hint: ${hint}`);
   } else {
     console.error(debug ? err : `deskport: ${(err as Error)?.message ?? String(err)}\n(run again with --debug for details)`);
   }

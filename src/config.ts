@@ -61,8 +61,20 @@ export const ConfigSchema = z.object({
     /** The v1 import's `source` string: the target dedupes imported tickets by (source, id). */
     importSource: z.string().min(1).default('Zendesk (deskport)'),
     importBatchSize: z.number().int().min(1).max(100).default(10),
+    /** The import's request body cap (undocumented; the sandbox assumes 10 MB): a bigger ticket goes through v2 instead. */
+    importMaxBodyBytes: z.number().int().positive().default(10 * 1024 * 1024),
     /** Inbox used when a ticket's routing matches none; default: the first inbox of the site. */
     fallbackInboxId: z.number().int().positive().optional(),
+    /** Help Docs site the knowledge base goes to (R8); default: the target's first site. */
+    helpDocsSiteId: z.number().int().positive().optional(),
+    /**
+     * A migrated article's public address, which links between articles are rewritten to. Placeholders:
+     * {siteUrl} (https://<customDomain>, else https://<subdomain>.teamwork.com), {id}, {slug}.
+     * Desk does not document the form: check one article in the site and set this to match.
+     */
+    helpDocsArticleUrl: z.string().min(1).default('{siteUrl}/{slug}'),
+    /** Help Center labels (the article model has no tags): also written to the article's description. */
+    kbLabelsInDescription: z.boolean().default(false),
     /** Share of the target's rate limit deskport may spend (leave room for live integrations). */
     rateLimitCeiling: z.number().gt(0).max(1).default(1),
     /** The target's rate-limit window (documented: a minute); the limit itself is learned from its headers. */
@@ -99,6 +111,8 @@ export const ConfigSchema = z.object({
     maxAttempts: z.number().int().min(1).default(5),
     /** Calls one loader keeps in flight; the shared rate budget still sets the pace. */
     concurrency: z.number().int().min(1).max(64).default(6),
+    /** History written through v2 (oversize tickets, delta appends) as public replies instead of private notes: a v2 reply emails the customer. */
+    v2PublicReplies: z.boolean().default(false),
   }).prefault({}),
   /** Prometheus `/metrics` (and `/healthz`) of a long-running stage; no port: not exposed. */
   metrics: z.object({
@@ -148,9 +162,13 @@ function fromEnv(env: Env): Record<string, unknown> {
   if (env.DESKPORT_SOURCE_START_TIME) out.source.startTime = /^\d+$/.test(env.DESKPORT_SOURCE_START_TIME) ? Number(env.DESKPORT_SOURCE_START_TIME) : env.DESKPORT_SOURCE_START_TIME;
   if (env.DESKPORT_BLOB_DIR) out.source.blobDir = env.DESKPORT_BLOB_DIR;
   if (env.DESKPORT_TARGET_URL) out.target.url = env.DESKPORT_TARGET_URL;
+  if (env.DESKPORT_HELP_DOCS_SITE_ID) out.target.helpDocsSiteId = Number(env.DESKPORT_HELP_DOCS_SITE_ID);
   if (env.DESKPORT_BLOB_PUBLIC_URL) out.blobServer = { publicUrl: env.DESKPORT_BLOB_PUBLIC_URL };
   if (env.DESKPORT_TARGET_API_KEY) out.target.apiKey = env.DESKPORT_TARGET_API_KEY;
   if (env.DESKPORT_TARGET_API_KEY_FILE) out.target.apiKey = readSecretFile(env.DESKPORT_TARGET_API_KEY_FILE);
+  // Source tokens may come from owner-only files too (same rule as the target key).
+  if (env.DESKPORT_SOURCE_API_TOKEN_FILE) out.source.apiToken = readSecretFile(env.DESKPORT_SOURCE_API_TOKEN_FILE, 'DESKPORT_SOURCE_API_TOKEN_FILE');
+  if (env.DESKPORT_SOURCE_OAUTH_TOKEN_FILE) out.source.oauthToken = readSecretFile(env.DESKPORT_SOURCE_OAUTH_TOKEN_FILE, 'DESKPORT_SOURCE_OAUTH_TOKEN_FILE');
   if (env.DESKPORT_SERVE_HOST || env.DESKPORT_SERVE_PORT || env.DESKPORT_SERVE_TOKEN) {
     out.serve = {
       ...(env.DESKPORT_SERVE_HOST ? { host: env.DESKPORT_SERVE_HOST } : {}),
@@ -164,15 +182,15 @@ function fromEnv(env: Env): Record<string, unknown> {
 }
 
 /** A secret file must not be readable by group or others, like ssh keys. */
-function readSecretFile(path: string): string {
+function readSecretFile(path: string, variable = 'DESKPORT_TARGET_API_KEY_FILE'): string {
   let mode: number;
   try {
     mode = statSync(path).mode;
   } catch (err) {
-    throw new ConfigError([`DESKPORT_TARGET_API_KEY_FILE: cannot read ${path} (${(err as NodeJS.ErrnoException).code})`]);
+    throw new ConfigError([`${variable}: cannot read ${path} (${(err as NodeJS.ErrnoException).code})`]);
   }
   if (mode & 0o077) {
-    throw new ConfigError([`DESKPORT_TARGET_API_KEY_FILE: ${path} is readable by others; run: chmod 600 ${path}`]);
+    throw new ConfigError([`${variable}: ${path} is readable by others; run: chmod 600 ${path}`]);
   }
   return readFileSync(path, 'utf8').trim();
 }

@@ -144,12 +144,23 @@ export const CanonicalCustomField = z.object({
 });
 export type CanonicalCustomField = z.infer<typeof CanonicalCustomField>;
 
+/**
+ * A Help Center category or section (both become Help Docs categories; a section nests under its
+ * category through `parentSourceId`). Source ids are prefixed by kind (`category:1`, `section:2`):
+ * the two id spaces are distinct in the source.
+ */
 export const CanonicalKbCategory = z.object({
   sourceId: z.string(),
   name: z.string(),
   description: z.string().nullable(),
   parentSourceId: z.string().nullable(),
   position: z.number().int().nullable(),
+  kind: z.enum(['category', 'section']).default('category'),
+  /** The source's public address (the target's `oldURL`, and the in-doubt lookup key). */
+  sourceUrl: z.string().nullable().default(null),
+  locale: z.string().nullable().default(null),
+  createdAt: isoDate.nullable().default(null),
+  updatedAt: isoDate.nullable().default(null),
 });
 export type CanonicalKbCategory = z.infer<typeof CanonicalKbCategory>;
 
@@ -161,9 +172,16 @@ export const CanonicalKbArticle = z.object({
   tags: z.array(z.string()),
   authorSourceId: z.string().nullable(),
   draft: z.boolean(),
+  /** Original dates: the target has no writable date fields, so they are kept here (staging, report). */
   createdAt: isoDate.nullable(),
   updatedAt: isoDate.nullable(),
   attachments: z.array(CanonicalAttachment),
+  /** The source's public address: links to it are rewritten (R8), and it is the target's `oldURL`. */
+  sourceUrl: z.string().nullable().default(null),
+  /** The locale of the translation taken (the article's default/source locale). */
+  locale: z.string().nullable().default(null),
+  position: z.number().int().nullable().default(null),
+  promoted: z.boolean().default(false),
 });
 export type CanonicalKbArticle = z.infer<typeof CanonicalKbArticle>;
 
@@ -180,6 +198,8 @@ export interface CanonicalByEntity {
   people: CanonicalPerson;
   tickets: CanonicalTicket;
   comments: CanonicalComment;
+  kb_categories: CanonicalKbCategory;
+  kb_articles: CanonicalKbArticle;
 }
 export type CanonicalEntity = keyof CanonicalByEntity;
-export const CANONICAL_ENTITIES: readonly CanonicalEntity[] = ['companies', 'people', 'tickets', 'comments'];
+export const CANONICAL_ENTITIES: readonly CanonicalEntity[] = ['companies', 'people', 'tickets', 'comments', 'kb_categories', 'kb_articles'];

@@ -4,6 +4,7 @@ import type { Config } from '../src/config.ts';
 import type { RefRow, StagedRow } from '../staging/index.ts';
 import { applyCommentMapping, applyTicketMapping } from './apply-mapping.ts';
 import type { CanonicalTicket } from './canonical.ts';
+import { mapKbArticle, mapKbCategory, mapKbSection, ZdKbArticle, ZdKbArticleMeta, ZdKbCategory, ZdKbSection } from './kb-zendesk.ts';
 import { NO_REFS, type RefLookup } from './refs.ts';
 import {
   mapComment, mapGroup, mapOrganization, mapTicket, mapTicketField, mapUser, ZdComment, ZdCommentMeta, ZdGroup, ZdOrganization, ZdTicket,
@@ -87,6 +88,21 @@ export function mapZendeskSource(raw: unknown, mapping: Config['mapping']): MapO
       const m = ZdCommentMeta.safeParse(meta);
       if (!m.success) return reject(m.error, 'meta');
       return { kind: 'staged', runId, row: { entity: 'comments', source, data: applyCommentMapping(mapComment(r.data, m.data), mapping), raw: kept } };
+    }
+    case 'kb_categories': {
+      const r = ZdKbCategory.safeParse(record);
+      return r.success ? { kind: 'staged', runId, row: { entity: 'kb_categories', source, data: mapKbCategory(r.data), raw: kept } } : reject(r.error);
+    }
+    case 'kb_sections': {
+      const r = ZdKbSection.safeParse(record);
+      return r.success ? { kind: 'staged', runId, row: { entity: 'kb_categories', source, data: mapKbSection(r.data), raw: kept } } : reject(r.error);
+    }
+    case 'kb_articles': {
+      const r = ZdKbArticle.safeParse(record);
+      if (!r.success) return reject(r.error);
+      const m = ZdKbArticleMeta.safeParse(meta);
+      if (!m.success) return reject(m.error, 'meta');
+      return { kind: 'staged', runId, row: { entity: 'kb_articles', source, data: mapKbArticle(r.data, m.data), raw: kept } };
     }
     default:
       return { kind: 'ignored', runId };

@@ -25,12 +25,8 @@ const isId = (s: string) => /^\d+$/.test(s);
 export function neededRefKinds(m: Config['mapping']): Set<RefKind> {
   const out = new Set<RefKind>();
   if (m.enrich.groups !== 'none' || m.inboxes.rules.some((r) => r.when.group !== undefined && !isId(r.when.group))) out.add('groups');
-  const fieldNames = [
-    ...m.customFields.map((r) => r.source),
-    ...(m.filters.fields ?? []).map((f) => f.field),
-    ...m.inboxes.rules.flatMap((r) => (r.when.field ? [r.when.field.name] : [])),
-  ];
-  if (fieldNames.some((n) => !isId(n))) out.add('custom_fields');
+  // Always: a custom field the mapping does not name lands in the target field of the same name (R10).
+  out.add('custom_fields');
   const orgs = [...(m.filters.organizations?.include ?? []), ...(m.filters.organizations?.exclude ?? [])];
   if (orgs.some((o) => !isId(o))) out.add('companies');
   const agents = [...(m.filters.assignees?.include ?? []), ...(m.filters.assignees?.exclude ?? [])];

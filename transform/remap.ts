@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { Config } from '../src/config.ts';
 import type { Logger } from '../src/log.ts';
-import { contentHash, settleFilteredComments, upsertBatch, upsertRefs, type RefRow, type StagedRow } from '../staging/index.ts';
+import { contentHash, ONLY_ON_SKIPPED_REASON, settleFilteredComments, upsertBatch, upsertRefs, type RefRow, type StagedRow } from '../staging/index.ts';
 import type { CanonicalComment, CanonicalEntity, CanonicalTicket } from './canonical.ts';
 import { finishMapping, mapZendeskSource } from './map-record.ts';
 import { referencedIds, StagingRefs, type RefKind } from './refs.ts';
@@ -19,7 +19,8 @@ export interface RemapSummary {
   seconds: number;
 }
 
-const RAW_ENTITY: Record<CanonicalEntity, string> = { companies: 'organizations', people: 'users', tickets: 'tickets', comments: 'comments' };
+// KB rows are not re-mapped yet (the loop below names its entities).
+const RAW_ENTITY: Record<CanonicalEntity, string> = { companies: 'organizations', people: 'users', tickets: 'tickets', comments: 'comments', kb_categories: 'kb_categories', kb_articles: 'kb_articles' };
 const REF_RAW: Record<string, string> = { groups: 'groups', custom_fields: 'ticket_fields' };
 
 export async function remapStaged(db: Knex, config: Config, opts: { log?: Logger; batchSize?: number } = {}): Promise<RemapSummary> {
@@ -93,5 +94,9 @@ export async function remapStaged(db: Knex, config: Config, opts: { log?: Logger
     }
     opts.log?.info({ entity, ...stats }, 'remapped');
   }
+  // Customers skipped because only excluded tickets named them: the filters changed, so the
+  // loader decides again (it skips them again if that still holds).
+  await db('people').where({ source, load_state: 'skipped', load_reason: ONLY_ON_SKIPPED_REASON })
+    .update({ load_state: 'pending', load_reason: null, load_run_id: null });
   return { byEntity, seconds: (Date.now() - started) / 1000 };
 }

@@ -84,7 +84,8 @@ export const ZdTicketField = z.looseObject({
 /** Zendesk's built-in ticket fields: mapped by the status/priority/type tables, not as custom fields. */
 const SYSTEM_FIELD_TYPES = new Set(['subject', 'description', 'status', 'tickettype', 'priority', 'group', 'assignee']);
 
-const ZdAttachment = z.looseObject({
+/** An attachment of a comment or an article: the same shape in both APIs. */
+export const ZdAttachment = z.looseObject({
   id,
   file_name: z.string(),
   content_url: z.string(),

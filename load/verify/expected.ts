@@ -1,5 +1,6 @@
 import type { Config } from '../../src/config.ts';
-import { commentsOfTickets, stagedBySourceIds, targetIds, type Db, type StagedAttachment } from '../../staging/index.ts';
+import { commentsOfTickets, refsOfKind, stagedBySourceIds, targetIds, type Db, type StagedAttachment } from '../../staging/index.ts';
+import { fieldValuesForImport } from '../custom-fields.ts';
 import { CanonicalTicket, type CanonicalPerson } from '../../transform/canonical.ts';
 import { buildImportTicket, type ImportContext, type ImportUser } from '../import-payload.ts';
 import type { TargetDirectory } from '../target-directory.ts';
@@ -39,6 +40,7 @@ export async function expectedTickets(deps: { db: Db; directory: TargetDirectory
   const companyTargets = await targetIds(db, source, 'companies', companyIds);
   const ctx: ImportContext = { source, people, directory, mapping: config.mapping, fallbackAgent: fallbackAgent(directory, config) };
   const fallbackInbox = config.target.fallbackInboxId ?? directory.inboxes[0]?.id ?? null;
+  const sourceFields = new Map((await refsOfKind(db, source, 'custom_fields')).map((f) => [f.sourceId, f]));
 
   const out = new Map<string, ExpectedTicket | Error>();
   for (const { sourceId, parsed } of tickets) {
@@ -49,12 +51,14 @@ export async function expectedTickets(deps: { db: Db; directory: TargetDirectory
     const t = parsed.data;
     try {
       const ordered = [...(comments.get(sourceId) ?? [])].sort((a, b) => a.position - b.position);
+      const routed = t.inbox ? directory.inboxes.find((i) => i.name?.toLowerCase() === t.inbox!.name.toLowerCase())?.id ?? null : null;
       const payload = buildImportTicket(ctx, t, ordered);
+      // The values the loader set, resolved the same way against the target's fields.
+      const customFields = fieldValuesForImport(payload, t, directory.customFields, sourceFields, routed ?? fallbackInbox ?? undefined);
       const requester = people.get(t.requesterSourceId);
       // Only a customer deskport created itself (v2, with its company) carries the company link.
       const company = requester?.role === 'customer' && requester.companySourceId && peopleTargets.has(t.requesterSourceId)
         ? companyTargets.get(requester.companySourceId) ?? null : null;
-      const routed = t.inbox ? directory.inboxes.find((i) => i.name?.toLowerCase() === t.inbox!.name.toLowerCase())?.id ?? null : null;
       const status = directory.status(t.status);
       out.set(sourceId, {
         subject: payload.subject,
@@ -65,7 +69,7 @@ export async function expectedTickets(deps: { db: Db; directory: TargetDirectory
         status: t.status,
         statusId: status?.id ?? null,
         tags: payload.tags,
-        customFields: t.customFields.filter((f) => f.target?.id != null).map((f) => ({ id: f.target!.id!, value: f.value })),
+        customFields: customFields.map((v) => ({ id: v.id, value: v.meta.value })),
         threads: payload.threads.map((th, i) => ({
           sourceId: ordered[i]?.sourceId ?? '?', type: th.type, authorEmail: th.createdBy.email, createdAt: th.createdAt, body: th.body,
           attachments: attachments ? attachments.get(ordered[i]?.sourceId ?? '') ?? [] : null,

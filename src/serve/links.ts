@@ -16,6 +16,9 @@ const SOURCE_PATHS: Record<string, (r: RecordRow) => string | null> = {
   comments: (r) => (r.ticketSourceId ? `/agent/tickets/${r.ticketSourceId}` : null),
   people: (r) => `/agent/users/${r.sourceId}`,
   companies: (r) => `/agent/organizations/${r.sourceId}`,
+  kb_articles: (r) => `/hc/articles/${r.sourceId}`,
+  // `category:1` → /hc/categories/1, `section:2` → /hc/sections/2
+  kb_categories: (r) => `/hc/${r.sourceId.replace(/^(category|section):/, '$1s/')}`,
 };
 
 const TARGET_PATHS: Record<string, (r: RecordRow) => string | null> = {

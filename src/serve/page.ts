@@ -98,7 +98,7 @@ export function renderReportPage(config: Config, d: PageData): string {
   const filter = (s?: string, e?: string) => `?${new URLSearchParams({ format: 'html', ...(s ? { status: s } : {}), ...(e ? { entity: e } : {}) })}`;
   parts.push(`<section id="records"><h2>Records</h2><nav>`
     + ['', 'loaded', 'skipped', 'failed', 'rejected'].map((s) => `<a href="${esc(filter(s || undefined, entity))}">${s || 'all'}</a>`).join('')
-    + ` · ${['tickets', 'comments', 'people', 'companies'].map((e) => `<a href="${esc(filter(status, e))}">${e}</a>`).join('')}`
+    + ` · ${['tickets', 'comments', 'people', 'companies', 'kb_categories', 'kb_articles'].map((e) => `<a href="${esc(filter(status, e))}">${e}</a>`).join('')}`
     + ` · <a href="${esc(d.basePath)}/report?format=csv">download CSV</a> · <a href="${esc(d.basePath)}/report?format=json">JSON</a></nav>`
     + `<p class="muted">${total} record(s)${status ? ` with status ${esc(status)}` : ''}${entity ? ` of ${esc(entity)}` : ''}; page ${page} of ${Math.max(1, Math.ceil(total / pageSize))}.</p>`
     + `<table>${RECORD_HEAD}${rows.map((x) => recordRow(config, x)).join('')}</table>`

@@ -123,7 +123,7 @@ export function registerRoutes(app: FastifyInstance, deps: ServeDeps): void {
       querystring: {
         type: 'object', properties: {
           status: { type: 'string', enum: ['pending', 'loading', 'loaded', 'skipped', 'failed', 'rejected'] },
-          entity: { type: 'string', enum: ['companies', 'people', 'tickets', 'comments'] },
+          entity: { type: 'string', enum: ['companies', 'people', 'tickets', 'comments', 'kb_categories', 'kb_articles'] },
           limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 }, offset: { type: 'integer', minimum: 0, default: 0 },
         },
       },

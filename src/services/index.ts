@@ -12,6 +12,8 @@ export interface ServicesOptions {
   /** Where DATABASE_URL and KAFKA_BROKERS are read from (default: process.env). */
   env?: NodeJS.ProcessEnv;
   log?: (msg: string) => void;
+  /** False: the caller only needs Postgres (serve, verify, report…); no broker is started. */
+  kafka?: boolean;
 }
 
 export interface Services {
@@ -35,7 +37,7 @@ export async function ensureServices(opts: ServicesOptions): Promise<Services> {
 
   const [postgres, kafka] = await Promise.allSettled([
     postgresFrom(env, workDir, (msg) => log(`[postgres] ${msg}`)),
-    kafkaFrom(env, workDir, (msg) => log(`[kafka] ${msg}`)),
+    opts.kafka === false ? Promise.resolve({ value: [] as string[], stop: noop }) : kafkaFrom(env, workDir, (msg) => log(`[kafka] ${msg}`)),
   ]);
   if (postgres.status === 'rejected' || kafka.status === 'rejected') {
     // Don't leave the half that did start running.

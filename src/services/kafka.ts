@@ -61,7 +61,8 @@ export async function startKafka(opts: KafkaOptions): Promise<KafkaHandle> {
     try {
       return await startOnce(opts, workDir, libs, configFile, log, attempt);
     } catch (err) {
-      const bindRace = /Address already in use|failed to bind/i.test(`${(err as Error).message} ${(err as { logTail?: string }).logTail ?? ''}`);
+      // The whole log of this start (it is rewritten each time): the bind error can sit far above the tail.
+      const bindRace = /Address already in use|failed to bind/i.test(`${(err as Error).message} ${readText(path.join(workDir, 'kafka.log')) ?? ''}`);
       if (!bindRace || opts.port !== undefined || attempt >= 3) throw err;
       log('a port was taken while the broker started; retrying on other ports');
     }

@@ -3,6 +3,9 @@ import * as m001 from './001_initial.ts';
 import * as m002 from './002_extract.ts';
 import * as m003 from './003_reconciliation.ts';
 import * as m004 from './004_mapping.ts';
+import * as m005 from './005_kb.ts';
+import * as m006 from './006_rollback.ts';
+import * as m007 from './007_v2_writes.ts';
 
 /** Numbered migrations, never edited after they land; add a new file for every change. */
 const MIGRATIONS: Record<string, Knex.Migration> = {
@@ -10,6 +13,9 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '002_extract': m002,
   '003_reconciliation': m003,
   '004_mapping': m004,
+  '005_kb': m005,
+  '006_rollback': m006,
+  '007_v2_writes': m007,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

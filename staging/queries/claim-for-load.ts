@@ -14,6 +14,9 @@ const ORDER: Record<CanonicalEntity, string> = {
   people: 't.source_id',
   tickets: 't.source_created_at, t.source_id',
   comments: 't.ticket_source_id, t.position',
+  // Categories before sections (sections nest under them); kb-loader orders nested sections.
+  kb_categories: 't.kind, t.source_id',
+  kb_articles: 't.source_id',
 };
 
 /**
@@ -99,14 +102,14 @@ export async function stagedBySourceIds<E extends CanonicalEntity>(db: Knex, ent
 
 /** A live loader keeps its claims fresh; claims of a loader that died go stale and are taken over. */
 export async function renewClaims(db: Knex, loaderId: string): Promise<void> {
-  for (const table of ['companies', 'people', 'tickets', 'comments']) {
+  for (const table of ['companies', 'people', 'tickets', 'comments', 'kb_categories', 'kb_articles']) {
     await db(table).where({ claimed_by: loaderId, load_state: 'loading' }).update({ claimed_at: db.fn.now() });
   }
 }
 
 /** Rows still waiting per entity: the progress display's denominator. */
 export async function pendingCounts(db: Knex, source: string): Promise<Record<CanonicalEntity, number>> {
-  const out = { companies: 0, people: 0, tickets: 0, comments: 0 } as Record<CanonicalEntity, number>;
+  const out = { companies: 0, people: 0, tickets: 0, comments: 0, kb_categories: 0, kb_articles: 0 } as Record<CanonicalEntity, number>;
   for (const table of Object.keys(out) as CanonicalEntity[]) {
     const [row] = await db(table).where({ source }).whereIn('load_state', ['pending', 'loading']).count<{ n: string }[]>('* as n');
     out[table] = Number(row?.n ?? 0);

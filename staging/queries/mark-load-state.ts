@@ -2,11 +2,20 @@ import type { Knex } from 'knex';
 import type { CanonicalEntity } from '../../transform/canonical.ts';
 
 /**
+ * Whether deskport wrote the target record ('created': a rollback deletes it) or found it there
+ * ('matched': agents, a customer that already existed; never deleted). Unset: tickets and Help
+ * Docs records are 'created' (only deskport makes them), anything else unknown, which rollback
+ * never deletes.
+ */
+export type IdOrigin = 'created' | 'matched';
+const CREATED_BY_DEFAULT = new Set<string>(['tickets', 'kb_categories', 'kb_articles']);
+
+/**
  * Records the target ids of loaded rows and marks them loaded (tickets carry their comments
  * along). Returns how many comments came along with tickets.
  */
 export async function markLoaded(db: Knex, opts: {
-  entity: CanonicalEntity; source: string; runId: number; items: { sourceId: string; targetId: string | null }[];
+  entity: CanonicalEntity; source: string; runId: number; items: { sourceId: string; targetId: string | null; origin?: IdOrigin }[];
 }): Promise<{ comments: number }> {
   if (opts.items.length === 0) return { comments: 0 };
   const ids = opts.items.map((i) => i.sourceId);
@@ -15,7 +24,14 @@ export async function markLoaded(db: Knex, opts: {
     if (mapped.length > 0) {
       await trx('id_map').insert(mapped.map((i) => ({
         source: opts.source, entity: opts.entity, source_id: i.sourceId, target_id: i.targetId, run_id: opts.runId,
-      }))).onConflict(['source', 'entity', 'source_id']).merge(['target_id', 'run_id']);
+        origin: i.origin ?? (CREATED_BY_DEFAULT.has(opts.entity) ? 'created' : null),
+      }))).onConflict(['source', 'entity', 'source_id']).merge({
+        // The same target record marked again (a later run touching it) stays owned by the run
+        // that created it, with the origin first recorded: that is what a rollback goes by.
+        target_id: trx.raw('excluded.target_id'),
+        run_id: trx.raw('CASE WHEN id_map.target_id = excluded.target_id AND id_map.run_id IS NOT NULL THEN id_map.run_id ELSE excluded.run_id END'),
+        origin: trx.raw('CASE WHEN id_map.target_id = excluded.target_id AND id_map.origin IS NOT NULL THEN id_map.origin ELSE excluded.origin END'),
+      });
     }
     await setState(trx, opts.entity, opts.source, ids, opts.runId, 'loaded', null);
     return { comments: opts.entity === 'tickets' ? await setChildState(trx, opts.source, ids, opts.runId, 'loaded', null) : 0 };

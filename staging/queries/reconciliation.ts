@@ -32,7 +32,7 @@ export interface RecordRow {
   attempts: number;
 }
 
-const ENTITY_ORDER = ['companies', 'people', 'tickets', 'comments'];
+const ENTITY_ORDER = ['companies', 'people', 'tickets', 'comments', 'kb_categories', 'kb_articles'];
 
 /** Per-entity counts of a run, in load order. */
 export async function reconciliation(db: Knex, runId: number): Promise<ReconciliationRow[]> {

@@ -6,7 +6,9 @@ export interface RunRow {
   id: number;
   kind: RunKind;
   source: string;
-  status: 'running' | 'done' | 'failed' | 'interrupted';
+  /** rolling_back / rolled_back: `deskport rollback` (runs.rollback holds the details). */
+  status: 'running' | 'done' | 'failed' | 'interrupted' | 'rolling_back' | 'rolled_back';
+  rollback?: Record<string, unknown> | null;
   started_at: Date;
   finished_at: Date | null;
   options: Record<string, unknown>;

@@ -54,14 +54,18 @@ describe('bad input gets a defined outcome', () => {
     assert.equal(agent.load_state, 'skipped');
   });
 
-  test('a body over the target limit: the ticket fails with the reason, nothing half-written', async () => {
+  test('a body over the target limit: the ticket goes through v2 instead (issue 7), the body split, nothing lost', async () => {
     const row = await staged.deps.db('tickets').where({ source_id: String(t3!.id) }).first();
-    assert.equal(row.load_state, 'failed');
-    assert.match(row.load_reason, /accepts at most 1038336/);
-    assert.equal(await targetTicket(t3!.id), undefined);
-    const comments = await staged.deps.db('comments').where({ ticket_source_id: String(t3!.id) }).distinct('load_state');
-    assert.deepEqual(comments.map((c) => c.load_state), ['failed']);
+    assert.equal(row.load_state, 'loaded');
+    assert.equal(await targetTicket(t3!.id), undefined, 'not through the import');
+    const marker = `[deskport zendesk ticket ${t3!.id}]`;
+    const messages = await entities<SandboxMessage>(sandbox.url, 'messages');
+    const ticketId = messages.find((m) => m.htmlBody.includes(marker))?.ticket.id;
+    assert.ok(ticketId, 'created through v2');
+    const mine = messages.filter((m) => m.ticket.id === ticketId).sort((a, b) => a.id - b.id);
+    assert.equal(mine.length, t3!.comments.length + 1, 'the long comment in two messages');
+    assert.equal(mine.slice(0, 2).map((m) => m.htmlBody.match(/x+/g)!.reduce((n, run) => n + (run.length > 100 ? run.length : 0), 0)).reduce((a, b) => a + b), MAX_BODY_CHARS);
     const loaded = await staged.deps.db('tickets').where({ load_state: 'loaded' }).count('* as n');
-    assert.equal(Number(loaded[0]!.n), data.tickets.length - 1);
+    assert.equal(Number(loaded[0]!.n), data.tickets.length);
   });
 });

@@ -10,6 +10,7 @@ import { verifyResults } from '../../staging/index.ts';
 import { generateZendeskData } from '../fixtures/zendesk-data.ts';
 import { pipelineDeps, tempDir, testConfig } from '../helpers.ts';
 import { startSandbox } from '../sandbox/index.ts';
+import { fieldSeed } from '../../src/demo.ts';
 
 const KEY = 'verify-test-key';
 
@@ -37,7 +38,11 @@ describe('deskport verify: read back from the target and compare with staging', 
     deps = await pipelineDeps();
     sandbox = await startSandbox({
       port: 0, apiKeys: [KEY], rateLimitPerMinute: 100_000,
-      seed: { agents: data.users.filter((u) => u.role !== 'end-user' && u.active && u.email).map((u) => ({ firstName: u.name, lastName: '', email: u.email! })) },
+      seed: {
+        agents: data.users.filter((u) => u.role !== 'end-user' && u.active && u.email).map((u) => ({ firstName: u.name, lastName: '', email: u.email! })),
+        // The source's custom fields exist in the target, as an operator would have created them (R10).
+        customfields: fieldSeed(data.ticket_fields),
+      },
     });
     runId = (await runPipeline(deps, config(), { kind: 'run' })).runId;
   });
@@ -55,8 +60,25 @@ describe('deskport verify: read back from the target and compare with staging', 
     assert.equal(v.checked, loaded.length);
     assert.deepEqual(await verifyResults(deps.db, v.id), [], 'no problems');
     assert.equal(v.ok, loaded.length);
-    assert.deepEqual(Object.keys(v.unchecked), ['customFields'], 'what could not be compared is recorded');
+    assert.deepEqual(Object.keys(v.unchecked), [], 'custom fields were compared too');
     assert.ok(v.calls >= 2 * loaded.length, `read back through the API (${v.calls} calls)`);
+  });
+
+  test('custom-field values land in the target\'s fields: drop-downs as the option of the same label', async () => {
+    const store = sandbox.store.raw;
+    const tagger = data.ticket_fields.find((f) => f.type === 'tagger')!;
+    const targetField = store.list('customfields').find((f) => f.agentLabel === tagger.title)!;
+    let checked = 0;
+    for (const t of data.tickets) {
+      const value = t.custom_fields.find((f) => f.id === tagger.id)?.value;
+      if (typeof value !== 'string') continue;
+      const label = tagger.custom_field_options!.find((o) => o.value === value)!.name;
+      const target = store.get('tickets', await targetOf(String(t.id)))!;
+      const set = target.customfields.find((f) => f.id === targetField.id)?.meta.value;
+      assert.equal(store.get('customfieldoptions', set as number)?.name, label, `ticket ${t.id}: ${tagger.title}`);
+      checked++;
+    }
+    assert.ok(checked >= 5, `${checked} tickets checked`);
   });
 
   test('--sample N reads back N tickets', async () => {
