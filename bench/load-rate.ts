@@ -2,7 +2,7 @@
  * Loader benchmark: how much of the target's rate limit the loader spends, how many calls the
  * target refuses with 429, and how many calls a ticket costs against the API's floor.
  *
- *   npx tsx bench/load-rate.ts [--tickets 600] [--limit 6000] [--seconds 60] [--inline-sandbox]
+ *   npx tsx bench/load-rate.ts [--tickets 600] [--limit 6000] [--seconds 60] [--concurrency 6] [--inline-sandbox]
  *
  * Runs against the Teamwork Desk sandbox (its real fixed-window limit) on embedded Postgres
  * and Kafka (or DATABASE_URL / KAFKA_BROKERS). The sandbox runs as a process of its own, as a
@@ -30,7 +30,7 @@ import pg from 'pg';
 
 const { values } = parseArgs({ options: {
   tickets: { type: 'string', default: '600' }, limit: { type: 'string', default: '6000' }, seconds: { type: 'string', default: '60' },
-  'inline-sandbox': { type: 'boolean', default: false },
+  'inline-sandbox': { type: 'boolean', default: false }, concurrency: { type: 'string', default: '6' },
 } });
 const tickets = Number(values.tickets);
 const limit = Number(values.limit);
@@ -53,7 +53,7 @@ const path = join(workDir, `bench-export-${tickets}.json`);
 writeFileSync(path, JSON.stringify(data));
 const agents = data.users.filter((u) => u.role !== 'end-user' && u.active && u.email).map((u) => ({ firstName: u.name, lastName: '', email: u.email! }));
 const sandbox = values['inline-sandbox'] ? await inlineSandbox() : await sandboxProcess();
-const config = loadConfig({ env: {}, overrides: { topicPrefix: `bench${Date.now()}`, source: { path }, target: { url: sandbox.url, apiKey: 'bench' }, logLevel: 'warn' } });
+const config = loadConfig({ env: {}, overrides: { topicPrefix: `bench${Date.now()}`, source: { path }, target: { url: sandbox.url, apiKey: 'bench' }, load: { concurrency: Number(values.concurrency) }, logLevel: 'warn' } });
 const deps = { db, kafka: createKafka(svc.brokers, log), log, registry };
 try {
   const runId = await createRun(db, 'run', 'zendesk');
@@ -99,7 +99,7 @@ async function inlineSandbox(): Promise<BenchSandbox> {
 
 /** The sandbox CLI in a child process; seeded and counted through its admin routes. */
 async function sandboxProcess(): Promise<BenchSandbox> {
-  const child = spawn(process.execPath, ['--import', 'tsx', new URL('../test/sandbox/main.ts', import.meta.url).pathname,
+  const child = spawn(process.execPath, [...(process.env.BENCH_SANDBOX_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_SANDBOX_PROF] : []), '--import', 'tsx', new URL('../test/sandbox/main.ts', import.meta.url).pathname,
     '--port', '0', '--rate-limit', String(limit), '--api-key', 'bench', '--fresh'], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (c: Buffer) => { out += c.toString(); });

@@ -176,6 +176,8 @@ function fromEnv(env: Env): Record<string, unknown> {
       ...(env.DESKPORT_SERVE_TOKEN ? { token: env.DESKPORT_SERVE_TOKEN } : {}),
     };
   }
+  if (env.DESKPORT_TARGET_RATE_CEILING) out.target.rateLimitCeiling = Number(env.DESKPORT_TARGET_RATE_CEILING);
+  if (env.DESKPORT_LOAD_CONCURRENCY) out.load = { concurrency: Number(env.DESKPORT_LOAD_CONCURRENCY) };
   if (env.DESKPORT_METRICS_PORT) out.metrics = { ...out.metrics, port: Number(env.DESKPORT_METRICS_PORT) };
   if (env.DESKPORT_METRICS_HOST) out.metrics = { ...out.metrics, host: env.DESKPORT_METRICS_HOST };
   return out;

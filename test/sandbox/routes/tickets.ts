@@ -39,6 +39,20 @@ export const ticketView = (store: Store, t: Ticket): FilterView => ({
   'tags.id': t.tags.map((x) => x.id),
 });
 
+/**
+ * The tickets a filter can match: straight by id when it names ids at its top level (the usual
+ * bulk update), else every ticket. The predicate still decides; this only spares a full scan.
+ */
+function candidates(store: Store, filter: Record<string, unknown>): Ticket[] {
+  const id = isObj(filter.id) ? filter.id : typeof filter.id === 'number' ? { $eq: filter.id } : null;
+  const ids = id ? (Array.isArray(id.$in) ? id.$in : id.$eq !== undefined ? [id.$eq] : null) : null;
+  if (!ids) return store.list('tickets');
+  return [...new Set(ids)].flatMap((x) => {
+    const t = typeof x === 'number' ? store.get('tickets', x) : undefined;
+    return t ? [t] : [];
+  });
+}
+
 const typeEnabledForInbox = (store: Store, typeId: number, inboxId: number): boolean =>
   !!store.get('tickettypes', typeId)?.inboxes.some((i) => i.id === inboxId);
 
@@ -239,7 +253,7 @@ export function registerTickets(r: Router, deps: Deps): void {
     const apply = applyUpdate(deps, errs, changes, null, '');
     if (Object.keys(changes).length === 0) errs.add('body', 'nothing to update', 'required');
     errs.throwIfAny();
-    const matched = store.list('tickets').filter((t) => pred(ticketView(store, t)));
+    const matched = candidates(store, args!.filter as Record<string, unknown>).filter((t) => pred(ticketView(store, t)));
     if (args!.bulkDryExecute !== true) for (const t of matched) apply(t, actorRef(ctx));
     return { status: 200, json: { tickets: matched.map((t) => present('tickets', store.get('tickets', t.id)!)), meta: { count: matched.length, dryRun: args!.bulkDryExecute === true } } };
   });
