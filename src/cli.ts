@@ -192,16 +192,23 @@ program.command('transform')
   });
 
 program.command('init')
-  .description('Write a starter mapping file from what the source has (staged agents, groups, statuses, custom fields)')
-  .argument('[file]', 'where to write it', 'mapping.yaml')
-  .option('--force', 'overwrite an existing file')
-  .addHelpText('after', '\nExamples:\n  npx deskport init\n  npx deskport init mapping.yaml --force')
-  .action(async (file: string, opts: { force?: boolean }) => {
+  .description('Write a starter mapping file and a config file from what the source and the target have (agents, fields, groups, inboxes, statuses)')
+  .argument('[file]', 'where to write the mapping', 'mapping.yaml')
+  .option('--config-out <file>', 'where to write the config file', 'deskport.config.json')
+  .option('--force', 'overwrite existing files')
+  .addHelpText('after', `
+Stages the source first when staging is empty (extract + transform). With DESKPORT_TARGET_URL set,
+every agent, inbox, status and custom field the mapping names is checked against the target and
+the missing ones are marked "MISSING in the target" for you to review. The config file holds no
+secret: keys and tokens stay in environment variables or owner-only files.
+Examples:
+  npx deskport init
+  DESKPORT_TARGET_URL=https://acme.teamwork.com DESKPORT_TARGET_API_KEY_FILE=~/.tw-key npx deskport init mapping.yaml --force`)
+  .action(async (file: string, opts: { configOut: string; force?: boolean }) => {
     await withApp(async (app) => {
-      const { writeStarterMapping } = await import('../transform/init.ts');
-      await writeStarterMapping(app.db, app.config, file, { force: opts.force === true });
-      console.log(`wrote ${file}; edit it, then: npx deskport --mapping ${file} transform --preflight`);
-    }, { kafka: false });
+      const { runInit } = await import('./commands/init.ts');
+      await runInit(app, { mappingPath: file, configPath: opts.configOut, force: opts.force === true, say: (line) => console.log(line) });
+    });
   });
 
 program.command('verify')

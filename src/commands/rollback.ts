@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline/promises';
-import cliProgress from 'cli-progress';
-import { executeRollback, planCounts, planRollback, type RollbackPlan, type RollbackProgress, type RollbackSummary } from '../../load/rollback.ts';
+import { rollbackView } from '../progress-view.ts';
+import { executeRollback, planCounts, planRollback, type RollbackPlan, type RollbackSummary } from '../../load/rollback.ts';
 import type { App } from '../app.ts';
 import { DeskportError } from '../errors.ts';
 import { connectTarget } from '../target.ts';
@@ -104,34 +104,4 @@ export function formatSummary(s: RollbackSummary): string {
   lines.push(`target calls: ${s.calls} in ${s.seconds.toFixed(1)} s; the next load imports tickets as "${s.nextImportSource}"`);
   if (s.failures.length === 0 && !s.stopped) lines.push(`run ${s.runId} is rolled back; its records are pending again, and the next run loads them.`);
   return lines.join('\n');
-}
-
-/** A bar per kind on a terminal, else a line every few seconds (stderr: stdout is for the summary). */
-function rollbackView(stream: NodeJS.WriteStream): { update(p: RollbackProgress): void; stop(): void } {
-  if (stream.isTTY) {
-    let bar: cliProgress.SingleBar | null = null;
-    let label = '';
-    return {
-      update(p) {
-        if (p.label !== label) {
-          bar?.stop();
-          label = p.label;
-          bar = new cliProgress.SingleBar({ stream, format: `rollback ${p.label.padEnd(9)} [{bar}] {value}/{total}`, hideCursor: true }, cliProgress.Presets.shades_classic);
-          bar.start(p.total, 0);
-        }
-        bar!.update(Math.min(p.done, p.total));
-      },
-      stop: () => bar?.stop(),
-    };
-  }
-  let last = 0;
-  return {
-    update(p) {
-      const now = Date.now();
-      if (now - last < 5000 && p.done > 0 && p.done < p.total) return;
-      last = now;
-      stream.write(`rollback ${p.label}: ${p.done}/${p.total}\n`);
-    },
-    stop() {},
-  };
 }

@@ -65,6 +65,33 @@ test('check: exit 2 naming the missing agent and the inbox with auto-reply on; e
   assert.ok(!second.stdout.includes(`agent ${missing.email}`));
 });
 
+test('init: a starter mapping marking what the target lacks, and a config file without secrets', async () => {
+  const mapping = `${work.path}/mapping.yaml`;
+  const configFile = `${work.path}/deskport.config.json`;
+  const res = await runCli(['init', mapping, '--config-out', configFile], env);
+  assert.equal(res.code, 0, res.stderr);
+  const text = readFileSync(mapping, 'utf8');
+  // The sample's third group has no inbox of that name in the sandbox; its agents are all there now.
+  assert.match(text, /- \{ inbox: "Technik & 2nd Level", when: \{ group: "Technik & 2nd Level" \} \} #\s+← MISSING in the target/);
+  assert.match(text, /# The target's inboxes: Support, Billing\./);
+  assert.match(text, new RegExp(`#   ${missing.email} .*\\(in the target\\)`));
+  assert.match(text, /default: "Support"/);
+  assert.match(res.stdout, /name\(s\) marked MISSING in the target/);
+  const written = readFileSync(configFile, 'utf8');
+  assert.ok(!written.includes(KEY), 'no secret in the config file');
+  const cfg = JSON.parse(written);
+  assert.equal(cfg.target.url, sandbox.url);
+  assert.equal(cfg.mapping.file, mapping);
+  assert.equal(typeof cfg.target.fallbackInboxId, 'number');
+  // What init wrote is what the next command reads.
+  const checked = await runCli(['--config', configFile, 'status'], env);
+  assert.equal(checked.code, 0, checked.stderr);
+  const again = await runCli(['init', mapping, '--config-out', configFile], env);
+  assert.equal(again.code, 1);
+  assert.match(again.stderr, /already exists/);
+  assert.match(again.stderr, /hint: Pass --force/);
+});
+
 test('demo --ids migrates exactly those tickets; the following run duplicates and loses nothing', async () => {
   const ids = ['5', '17', '240'].map(String);
   const staged = new Set((await database.db('tickets').pluck('source_id')).map(String));
