@@ -45,6 +45,12 @@ export class RecordSink {
   private readonly produced;
   private readonly repaired;
   private readonly tooLarge;
+  /**
+   * Produce requests go one at a time: kafkajs' idempotent producer breaks with concurrent sends
+   * (OUT_OF_ORDER_SEQUENCE_NUMBER, even silently lost messages: kafkajs issues #598, #1005).
+   * Callers may still prepare the next batch while one is in flight.
+   */
+  private sending: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly producer: Producer, private readonly prefix: string, private readonly source: string, registry: Registry, private readonly db?: Db) {
     this.produced = counter(registry, 'deskport_extract_records_total', 'Records produced to Kafka', ['entity']);
@@ -110,9 +116,14 @@ export class RecordSink {
       if (m.repaired > 0) this.repaired.inc({ entity: m.entity });
     }
     if (bytes > 0) requests.push(request);
-    for (const r of requests) {
-      await this.producer.sendBatch({ acks: -1, topicMessages: [...r].map(([topic, msgs]) => ({ topic, messages: msgs })) });
-    }
+    // One caller's requests go out together, in order, after those queued before them.
+    const send = this.sending.catch(() => undefined).then(async () => {
+      for (const r of requests) {
+        await this.producer.sendBatch({ acks: -1, topicMessages: [...r].map(([topic, msgs]) => ({ topic, messages: msgs })) });
+      }
+    });
+    this.sending = send;
+    await send;
     for (const [entity, n] of Object.entries(counts)) this.produced.inc({ entity }, n);
     return { counts, rejects };
   }
