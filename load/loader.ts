@@ -337,7 +337,7 @@ export class Loader {
     for (const r of rows) {
       try {
         const payload = buildImportTicket(ctx, r.data, comments.get(r.sourceId) ?? []);
-        const values = fieldValuesForImport(payload, r.data, this.deps.directory.customFields, sourceFields, this.inboxIdOf(r.data));
+        const values = fieldValuesForImport(payload, r.data, this.deps.directory.customFields, sourceFields, this.deps.directory.landingInboxId(r.data.inbox?.name ?? null, this.config.target.fallbackInboxId));
         if (values.length > 0) fieldValues.set(r.sourceId, values);
         payloads.push(payload);
         tickets.push(r.data);
@@ -348,17 +348,11 @@ export class Loader {
     if (tickets.length > 0) await this.importTickets(tickets, payloads, runId, fieldValues);
   }
 
-  /** The inbox a ticket lands in: its routed inbox, else the import's fallback inbox. */
-  private inboxIdOf(t: CanonicalTicket): number | undefined {
-    const { directory } = this.deps;
-    const routed = t.inbox ? directory.inboxes.find((i) => i.name?.toLowerCase() === t.inbox!.name.toLowerCase()) : undefined;
-    return routed?.id ?? this.config.target.fallbackInboxId ?? directory.inboxes[0]?.id;
-  }
 
   /** One import call for the batch; a rejected batch is split so one bad ticket fails alone. */
   private async importTickets(tickets: CanonicalTicket[], payloads: ImportTicket[], runId: number, fieldValues: Map<string, FieldValue[]>): Promise<void> {
     const { client } = this.deps;
-    const fallbackInboxId = this.config.target.fallbackInboxId ?? this.deps.directory.inboxes[0]?.id;
+    const fallbackInboxId = this.deps.directory.fallbackInboxId(this.config.target.fallbackInboxId);
     const sourceIds = tickets.map((t) => t.sourceId);
     if (fallbackInboxId === undefined) {
       await this.fail('tickets', sourceIds, new Error('the target has no inbox; create one or set target.fallbackInboxId'), runId);

@@ -66,6 +66,19 @@ export class TargetDirectory {
     return email ? this.agentsByEmail.get(email.toLowerCase()) : undefined;
   }
 
+  /**
+   * The inbox a ticket lands in (R13): its routed inbox by name when the target has it, else the
+   * import's fallback — the configured one, or the target's first.
+   */
+  landingInboxId(routedName: string | null, configuredFallback: number | undefined): number | undefined {
+    const routed = routedName ? this.inboxes.find((i) => i.name?.toLowerCase() === routedName.toLowerCase()) : undefined;
+    return routed?.id ?? this.fallbackInboxId(configuredFallback);
+  }
+
+  fallbackInboxId(configured: number | undefined): number | undefined {
+    return configured ?? this.inboxes[0]?.id;
+  }
+
   status(name: string): Named | undefined {
     return this.statusByName.get(name.toLowerCase());
   }

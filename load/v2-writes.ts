@@ -268,7 +268,7 @@ export class V2Writer {
   private inboxId(head: ImportTicket): number {
     const { directory } = this.deps;
     const routed = head.emailSource ? directory.inboxes.find((i) => i.email?.toLowerCase() === head.emailSource!.toLowerCase()) : undefined;
-    const id = routed?.id ?? this.config.target.fallbackInboxId ?? directory.inboxes[0]?.id;
+    const id = routed?.id ?? directory.fallbackInboxId(this.config.target.fallbackInboxId);
     if (id === undefined) throw new Error('the target has no inbox; create one or set target.fallbackInboxId');
     return id;
   }

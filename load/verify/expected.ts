@@ -39,7 +39,6 @@ export async function expectedTickets(deps: { db: Db; directory: TargetDirectory
   const companyIds = [...people.values()].map((p: CanonicalPerson) => p.companySourceId).filter((x): x is string => !!x);
   const companyTargets = await targetIds(db, source, 'companies', companyIds);
   const ctx: ImportContext = { source, people, directory, mapping: config.mapping, fallbackAgent: fallbackAgent(directory, config) };
-  const fallbackInbox = config.target.fallbackInboxId ?? directory.inboxes[0]?.id ?? null;
   const sourceFields = new Map((await refsOfKind(db, source, 'custom_fields')).map((f) => [f.sourceId, f]));
 
   const out = new Map<string, ExpectedTicket | Error>();
@@ -51,10 +50,10 @@ export async function expectedTickets(deps: { db: Db; directory: TargetDirectory
     const t = parsed.data;
     try {
       const ordered = [...(comments.get(sourceId) ?? [])].sort((a, b) => a.position - b.position);
-      const routed = t.inbox ? directory.inboxes.find((i) => i.name?.toLowerCase() === t.inbox!.name.toLowerCase())?.id ?? null : null;
+      const inboxId = directory.landingInboxId(t.inbox?.name ?? null, config.target.fallbackInboxId);
       const payload = buildImportTicket(ctx, t, ordered);
       // The values the loader set, resolved the same way against the target's fields.
-      const customFields = fieldValuesForImport(payload, t, directory.customFields, sourceFields, routed ?? fallbackInbox ?? undefined);
+      const customFields = fieldValuesForImport(payload, t, directory.customFields, sourceFields, inboxId);
       const requester = people.get(t.requesterSourceId);
       // Only a customer deskport created itself (v2, with its company) carries the company link.
       const company = requester?.role === 'customer' && requester.companySourceId && peopleTargets.has(t.requesterSourceId)
@@ -65,7 +64,7 @@ export async function expectedTickets(deps: { db: Db; directory: TargetDirectory
         customerEmail: payload.customer.email,
         companyId: company,
         assigneeEmail: payload.assignedTo?.email ?? null,
-        inboxId: routed ?? fallbackInbox,
+        inboxId: inboxId ?? null,
         status: t.status,
         statusId: status?.id ?? null,
         tags: payload.tags,
