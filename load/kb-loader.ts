@@ -11,7 +11,7 @@ import {
 import type { CanonicalEntity, CanonicalKbArticle, CanonicalKbCategory } from '../transform/canonical.ts';
 import { OutcomeUnknownError, type TeamworkDeskClient } from './client.ts';
 import { forEachLimit } from './concurrency.ts';
-import { uploadFile } from './kb-files.ts';
+import { uploadFileV2 } from './v2-api.ts';
 import { articleAttachmentIdOf, findSourceLinks, rewriteHrefs, rewriteUrlAttrs } from './kb-links.ts';
 import { listAll } from './target-directory.ts';
 
@@ -227,9 +227,9 @@ class KbLoader {
     for (const f of rows) {
       if (f.targetUrl || !f.fetched || !f.blobPath) continue;
       try {
-        const up = await uploadFile(client, { blobDir, blobPath: f.blobPath, fileName: f.fileName, contentType: f.contentType, inline: f.inline });
-        await recordKbUpload(db, this.source, f.sourceId, { targetFileId: up.fileId, targetUrl: up.url });
-        f.targetFileId = up.fileId;
+        const up = await uploadFileV2(client, { path: join(blobDir, f.blobPath), fileName: f.fileName, contentType: f.contentType, inline: f.inline });
+        await recordKbUpload(db, this.source, f.sourceId, { targetFileId: String(up.fileId), targetUrl: up.url });
+        f.targetFileId = String(up.fileId);
         f.targetUrl = up.url;
         f.uploadError = null;
       } catch (err) {

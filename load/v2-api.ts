@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises';
+import { openAsBlob } from 'node:fs';
+import { access } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DeskportError } from '../src/errors.ts';
 import type { TeamworkDeskClient } from './client.ts';
@@ -78,28 +79,47 @@ export async function findMessageByMarker(client: TeamworkDeskClient, ticketId: 
   }
 }
 
+/** An uploaded file: its id, and the address of the stored object (what an article body can point at). */
+export interface UploadedFile { fileId: number; url: string }
+
+const MIME = /^[\w.+-]+\/[\w.+-]+$/;
+
+/** A plain file name the target accepts (no path separators, ≤ 255 characters). */
+export function safeFileName(name: string): string {
+  const plain = name.replace(/[/\\]/g, '_').trim() || 'attachment';
+  return plain.length <= 255 ? plain : plain.slice(0, 255);
+}
+
 /**
- * The documented 3-step upload: `files/ref` → signed multipart POST to the storage URL (not a Desk
- * call: no auth header, no rate budget) → `PATCH files/{id}` to confirm. Answers the file id.
+ * The documented 3-step upload (teamwork-desk-api.md §8): `files/ref` → signed multipart POST to
+ * the storage URL (not a Desk call: no auth header, no rate budget) → `PATCH files/{id}` to confirm.
+ * The bytes stream from the blob store; a missing blob costs no target call.
  */
-export async function uploadFileV2(client: TeamworkDeskClient, f: { path: string; fileName: string; mimeType: string; inline: boolean }): Promise<number> {
+export async function uploadFileV2(client: TeamworkDeskClient, f: { path: string; fileName: string; contentType: string | null; inline: boolean }): Promise<UploadedFile> {
+  await access(f.path).catch((err: NodeJS.ErrnoException) => {
+    throw new DeskportError('DESKPORT_BLOB_MISSING', `the fetched bytes of ${f.fileName} are not in the blob store (${err.code})`, { hint: 'Check source.blobDir (DESKPORT_BLOB_DIR).' });
+  });
+  const mimeType = f.contentType && MIME.test(f.contentType) ? f.contentType : 'application/octet-stream';
+  const fileName = safeFileName(f.fileName);
+  // A repeated ref only leaves an unused temp file in the target: safe to retry.
   const ref = await client.request<{ url?: string; params?: Record<string, string>; file?: { id?: number } }>('POST', `${client.v2}/files/ref.json`, {
-    body: { type: 'attachment', filename: f.fileName, mimeType: f.mimeType, disposition: f.inline ? 'attachment-inline' : 'attachment' },
+    idempotent: true,
+    body: { type: 'attachment', filename: fileName, mimeType, disposition: f.inline ? 'attachment-inline' : 'attachment' },
   });
   const id = ref?.file?.id;
-  if (!ref?.url || !ref.params || typeof id !== 'number') throw new DeskportError('DESKPORT_TARGET_SHAPE', 'files/ref answered without url, params and file id');
-  const bytes = await readFile(f.path);
-  await postToStorage(ref.url, ref.params, bytes, f.fileName, f.mimeType);
+  if (!ref?.url || !ref.params || typeof id !== 'number') throw new DeskportError('DESKPORT_TARGET_SHAPE', 'files/ref answered without url, params and file id', { endpoint: 'files/ref' });
+  await postToStorage(ref.url, ref.params, f.path, fileName, mimeType);
   await client.request('PATCH', `${client.v2}/files/${id}.json`, { idempotent: true });
-  return id;
+  const key = ref.params.key ?? '';
+  return { fileId: id, url: `${ref.url.replace(/\/?$/, '/')}${key.split('/').map(encodeURIComponent).join('/')}` };
 }
 
 /** The presigned POST: every param as signed, then the file part last (storage ignores fields after it). */
-async function postToStorage(url: string, params: Record<string, string>, bytes: Buffer, fileName: string, mimeType: string): Promise<void> {
+async function postToStorage(url: string, params: Record<string, string>, path: string, fileName: string, mimeType: string): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     const form = new FormData();
     for (const [k, v] of Object.entries(params)) form.append(k, v);
-    form.append('file', new Blob([bytes], { type: mimeType }), fileName);
+    form.append('file', await openAsBlob(path, { type: mimeType }), fileName);
     let status: number;
     let text = '';
     try {

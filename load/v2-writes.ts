@@ -206,10 +206,7 @@ export class V2Writer {
     for (const f of files) {
       const mime = types.get(f.blobPath!);
       this.writes += 2; // files/ref and the confirm (the storage POST is not a Desk call)
-      ids.push(await uploadFileV2(this.deps.client, {
-        path: join(this.blobDir, f.blobPath!), fileName: f.fileName,
-        mimeType: mime && /^[\w.+-]+\/[\w.+-]+$/.test(mime) ? mime : 'application/octet-stream', inline: f.inline,
-      }));
+      ids.push((await uploadFileV2(this.deps.client, { path: join(this.blobDir, f.blobPath!), fileName: f.fileName, contentType: mime ?? null, inline: f.inline })).fileId);
       this.written('file');
     }
     return ids;
