@@ -7,9 +7,10 @@
  * Each transform consumer is a process of its own (as operators scale transform out, R25): one
  * Node process is one core, and this machine has two.
  *
- *   DESKPORT_WORK_DIR=/tmp/dp-bench npx tsx bench/transform-throughput.ts [tickets=4000] [mapping.yaml]
+ *   DESKPORT_WORK_DIR=/tmp/dp-bench npx tsx bench/transform-throughput.ts [tickets=16000] [mapping.yaml]
  */
 import { writeFileSync } from 'node:fs';
+import { cpuOf } from './cpu.ts';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { Message } from 'kafkajs';
@@ -44,7 +45,8 @@ if (process.argv[2] === '--worker') {
   await new Promise(() => undefined);
 }
 
-const tickets = Number(process.argv[2] ?? 4000);
+const tickets = Number(process.argv[2] ?? 16000);
+
 
 /** The raw topics as the extractor fills them (same envelopes and keys), sent in bounded chunks. */
 async function produceRaw(config: Config, runId: number, data: ReturnType<typeof generateZendeskData>): Promise<number> {
@@ -136,6 +138,8 @@ try {
   const admin = deps.kafka.admin();
   await admin.connect();
   const targets = await endOffsets(admin, topics);
+  const pg0 = cpuOf('postgres');
+  const kafka0 = cpuOf('java');
   const t0 = performance.now();
   // BENCH_CPU_PROF=<dir>: each transform process writes a CPU profile there.
   const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
@@ -153,6 +157,8 @@ try {
   for (const w of workers) w.on('message', (m: { cpuSeconds?: number }) => { if (m.cpuSeconds !== undefined) workerCpu.push(m.cpuSeconds); });
   await Promise.all(workers.map((w) => new Promise((resolve) => { w.once('exit', resolve); w.kill('SIGTERM'); })));
   const transformCpu = workerCpu.reduce((a, b) => a + b, 0);
+  const pgCpu = pg0 === null ? null : cpuOf('postgres')! - pg0;
+  const kafkaCpu = kafka0 === null ? null : cpuOf('java')! - kafka0;
   const staged = await Promise.all(['companies', 'people', 'tickets', 'comments', 'source_refs'].map(async (t) => Number((await deps.db(t).count<{ n: string }[]>('* as n'))[0]!.n)));
   const rows = staged.reduce((a, b) => a + b, 0);
   // From the first staged row: process start, tsx compile and group joins are not per-record cost.
@@ -164,6 +170,10 @@ try {
   console.log(`transform cost:        ${(perRecordUs(seconds) - perRecordUs(bareSeconds)).toFixed(1)} µs/record over the bare loop (${(seconds / bareSeconds).toFixed(1)}×)`);
   // CPU time is steadier than wall time on a shared machine; Postgres' own work is not in it.
   console.log(`CPU per record:        bare loop ${perRecordUs(bareCpu).toFixed(1)} µs, transform ${perRecordUs(transformCpu).toFixed(1)} µs (both consumer processes, after they were ready)`);
+  // What limits it: the machine's cores shared by the consumers, Postgres and the broker.
+  if (pgCpu !== null && kafkaCpu !== null) {
+    console.log(`  beside it:            Postgres ${perRecordUs(pgCpu).toFixed(1)} µs, Kafka broker ${perRecordUs(kafkaCpu).toFixed(1)} µs (all their processes, same period)`);
+  }
   console.log(`load average:          ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
   console.log(`staged rows: ${rows} (companies ${staged[0]}, people ${staged[1]}, tickets ${staged[2]}, comments ${staged[3]}, refs ${staged[4]})`);
 } finally {

@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import type { RawEntity, RawEnvelope } from '../src/bus.ts';
-import { sanitizeJson } from './sanitize.ts';
+import { sanitizeJson } from '../src/sanitize-json.ts';
 import type { RawMessage } from './sink.ts';
 import type { ExportRecord } from './zendesk-export.ts';
 

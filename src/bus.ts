@@ -41,7 +41,9 @@ export function createKafka(brokers: string[], log: Logger, clientId = 'deskport
       const { message, ...extra } = entry;
       // kafkajs logs retriable responses (a coordinator still loading…) as errors and retries
       // them itself; what it finally gives up on reaches us as a thrown error.
-      if (level <= logLevel.ERROR) log.warn({ kafka: extra }, message);
+      // A group rebalancing (a consumer joined or left) is routine: kafkajs rejoins by itself.
+      const routine = typeof extra.error === 'string' && extra.error.startsWith('The group is rebalancing');
+      if (level <= logLevel.ERROR && !routine) log.warn({ kafka: extra }, message);
       else log.debug({ kafka: extra }, message);
     },
   });

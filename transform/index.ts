@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { Admin, Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import { dlqTopic, endOffsets, groupCaughtUp, MAX_MESSAGE_BYTES, rawTopic, RAW_ENTITIES } from '../src/bus.ts';
@@ -10,6 +11,7 @@ import {
 import type { CanonicalComment, CanonicalTicket } from './canonical.ts';
 import { watchConsumerLag } from './consumer-lag.ts';
 import { finishMapping, mapZendeskSource, type MapOutcome } from './map-record.ts';
+import { sanitizeJson } from '../src/sanitize-json.ts';
 import { neededRefKinds, REF_TOPIC, referencedIds, StagingRefs, type RefKind } from './refs.ts';
 
 export interface TransformDeps { db: Db; kafka: Kafka; log: Logger; registry: Registry }
@@ -115,7 +117,10 @@ export async function startTransform(deps: TransformDeps, config: Config): Promi
         });
         continue;
       }
-      outcomes.push({ outcome: mapZendeskSource(parsed, mapping), offset: message.offset, parsed });
+      const outcome = mapZendeskSource(parsed, mapping);
+      // Staging keeps the message itself as the row's raw record (the envelope: record, meta, cursor).
+      if (outcome.kind === 'staged') outcome.row.rawJson = rawJsonOf(message.value!);
+      outcomes.push({ outcome, offset: message.offset, parsed });
     }
     const tickets = outcomes.flatMap(({ outcome: o }) => (o.kind === 'staged' && o.row.entity === 'tickets' ? [o.row.data as CanonicalTicket] : []));
     if (!(await refsReady(tickets))) {
@@ -181,7 +186,10 @@ export async function startTransform(deps: TransformDeps, config: Config): Promi
       try {
         await handleBatch(payload);
       } catch (err) {
-        log.error({ err, topic: payload.batch.topic, partition: payload.batch.partition }, 'transform batch failed; it will be re-delivered');
+        const where = { topic: payload.batch.topic, partition: payload.batch.partition };
+        // A consumer joined or left: the partition may move; what was not committed comes again.
+        if ((err as { type?: string }).type === 'REBALANCE_IN_PROGRESS') log.info(where, 'consumer group rebalancing; the batch is re-delivered if its offsets were not committed');
+        else log.error({ err, ...where }, 'transform batch failed; it will be re-delivered');
         throw err;
       }
     },
@@ -199,4 +207,16 @@ export async function startTransform(deps: TransformDeps, config: Config): Promi
       await producer.disconnect();
     },
   };
+}
+
+/**
+ * A message's bytes as a staged row's raw JSON: as they are, with escapes Postgres cannot store
+ * repaired (the extractor already did; other producers may not have). Not UTF-8: undefined, and
+ * the parsed record is serialized instead.
+ */
+function rawJsonOf(value: Buffer): Buffer | undefined {
+  if (!isUtf8(value)) return undefined;
+  if (!value.includes('\\u')) return value;
+  const { json, fixed } = sanitizeJson(value.toString('utf8'));
+  return fixed > 0 ? Buffer.from(json) : value;
 }

@@ -37,7 +37,7 @@ export async function remapStaged(db: Knex, config: Config, opts: { log?: Logger
   for (const r of refRows) {
     refStats.rows++;
     if (!r.raw) { refStats.noRaw++; continue; }
-    const o = mapZendeskSource({ runId: Number(r.run_id), source, entity: REF_RAW[r.kind], ...r.raw }, mapping);
+    const o = mapZendeskSource({ ...r.raw, runId: Number(r.run_id), source, entity: REF_RAW[r.kind] }, mapping);
     if (o.kind !== 'ref') continue;
     if (contentHash(o.ref.data) !== r.content_hash) refStats.changed++;
     refUpserts.set(Number(r.run_id), [...(refUpserts.get(Number(r.run_id)) ?? []), o.ref]);
@@ -65,7 +65,7 @@ export async function remapStaged(db: Knex, config: Config, opts: { log?: Logger
         stats.rows++;
         if (!r.raw) { stats.noRaw++; continue; }
         const runId = Number(r.run_id);
-        const base = mapZendeskSource({ runId, source, entity: RAW_ENTITY[entity], ...r.raw }, mapping);
+        const base = mapZendeskSource({ ...r.raw, runId, source, entity: RAW_ENTITY[entity] }, mapping);
         if (base.kind !== 'staged') continue;
         tickets.push({ r, runId, base });
       }

@@ -6,6 +6,7 @@ import * as m004 from './004_mapping.ts';
 import * as m005 from './005_kb.ts';
 import * as m006 from './006_rollback.ts';
 import * as m007 from './007_v2_writes.ts';
+import * as m008 from './008_raw_json.ts';
 
 /** Numbered migrations, never edited after they land; add a new file for every change. */
 const MIGRATIONS: Record<string, Knex.Migration> = {
@@ -16,6 +17,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '005_kb': m005,
   '006_rollback': m006,
   '007_v2_writes': m007,
+  '008_raw_json': m008,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -8,6 +8,11 @@ export interface StagedRow<E extends CanonicalEntity = CanonicalEntity> {
   data: CanonicalByEntity[E];
   /** The source record (and extractor meta) it was mapped from: `transform --remap` re-maps it. */
   raw?: unknown;
+  /**
+   * The same as JSON text as it arrived (a raw-topic message), kept byte for byte instead of
+   * serializing `raw` again. UTF-8, escapes Postgres cannot store already repaired.
+   */
+  rawJson?: Buffer;
 }
 
 /** Columns some tables keep outside `data`, for indexes and readiness checks. */
@@ -38,7 +43,35 @@ function skipReason(row: StagedRow): string | null {
 }
 
 export function contentHash(data: unknown): string {
-  return createHash('sha256').update(JSON.stringify(data)).digest('hex');
+  return hashOfJson(JSON.stringify(data));
+}
+
+function hashOfJson(json: string): string {
+  return createHash('sha256').update(json).digest('hex');
+}
+
+/**
+ * The rows of one table as one JSON array, built as bytes: each row's own columns serialized once
+ * (its data's text also gives its content hash), its raw record appended as the bytes it came in.
+ */
+function rowsJson(rows: StagedRow[], runId: number): Buffer {
+  const parts: Buffer[] = [];
+  let text = '[';
+  for (const r of rows) {
+    const skip = skipReason(r);
+    const data = JSON.stringify(r.data);
+    const columns = JSON.stringify({
+      source: r.source, source_id: r.data.sourceId, run_id: runId, content_hash: hashOfJson(data),
+      load_state: skip ? 'skipped' : 'pending', load_reason: skip, ...extraColumns(r),
+    });
+    text += `${text.length > 1 || parts.length > 0 ? ',' : ''}${columns.slice(0, -1)},"data":${data},"raw":`;
+    if (r.rawJson) {
+      parts.push(Buffer.from(text), r.rawJson);
+      text = '}';
+    } else text += `${r.raw === undefined || r.raw === null ? 'null' : JSON.stringify(r.raw)}}`;
+  }
+  parts.push(Buffer.from(`${text}]`));
+  return Buffer.concat(parts);
 }
 
 /**
@@ -49,7 +82,8 @@ export function contentHash(data: unknown): string {
  * One statement per table whose rows travel as a single JSON parameter, expanded by
  * `json_populate_recordset` into the table's own row type: one bind parameter instead of one per
  * cell (knex's placeholder building and Postgres' planning of a 1000-row VALUES list cost more
- * than the insert itself).
+ * than the insert itself). The parameter goes as bytes (rowsJson), so raw records that came as
+ * bytes are never decoded or serialized again.
  */
 export async function upsertBatch(trx: Knex, runId: number, rows: StagedRow[]): Promise<void> {
   const byEntity = new Map<CanonicalEntity, StagedRow[]>();
@@ -61,22 +95,9 @@ export async function upsertBatch(trx: Knex, runId: number, rows: StagedRow[]): 
   for (const [table, list] of byEntity) {
     // Last write wins inside one batch: ON CONFLICT cannot touch one row twice in a statement.
     const unique = new Map(list.map((r) => [r.data.sourceId, r]));
-    const values = [...unique.values()].map((r) => {
-      const skip = skipReason(r);
-      return {
-        source: r.source,
-        source_id: r.data.sourceId,
-        run_id: runId,
-        data: r.data,
-        content_hash: contentHash(r.data),
-        raw: r.raw === undefined ? null : r.raw,
-        load_state: skip ? 'skipped' : 'pending',
-        load_reason: skip,
-        ...extraColumns(r),
-      };
-    });
-    const extra = Object.keys(extraColumns(list[0]!));
-    const columns = Object.keys(values[0]!);
+    const rows = [...unique.values()];
+    const extra = Object.keys(extraColumns(rows[0]!));
+    const columns = ['source', 'source_id', 'run_id', 'content_hash', 'load_state', 'load_reason', ...extra, 'data', 'raw'];
     const cols = columns.map(() => '??').join(', ');
     // A filtered row (R12) is skipped with its rule, unless the target already has it; a row no
     // longer filtered (its hash changed) goes back to pending.
@@ -90,7 +111,7 @@ export async function upsertBatch(trx: Knex, runId: number, rows: StagedRow[]): 
          load_state = CASE WHEN ${keep} THEN t.load_state ELSE excluded.load_state END,
          load_reason = CASE WHEN ${keep} THEN t.load_reason ELSE excluded.load_reason END,
          content_hash = excluded.content_hash`,
-      [table, ...columns, ...columns, table, JSON.stringify(values), ...extra.flatMap((c) => [c, c])],
+      [table, ...columns, ...columns, table, rowsJson(rows, runId), ...extra.flatMap((c) => [c, c])],
     );
   }
 }

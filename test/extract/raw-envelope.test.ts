@@ -80,4 +80,11 @@ describe('raw envelopes (source bytes reused)', () => {
     assert.equal(comment.repaired, 2);
     assert.equal(JSON.parse(comment.value.toString()).record.body, 'ab \ufffd \\u0000 é');
   });
+
+  test('a surrogate pair written as two escapes (an emoji in an ASCII-only export) is kept; halves alone are repaired', async () => {
+    const msgs = await check('pairs', ['{"id": 1, "comments": [{"id": 2, "body": "\\ud83d\\ude00 \\uD83D\\uDE00 x\\ude00 \\ud83d"}]}'], false);
+    const comment = msgs.find((m) => m.entity === 'comments')!;
+    assert.equal(comment.repaired, 2);
+    assert.equal(JSON.parse(comment.value.toString()).record.body, '😀 😀 x\ufffd \ufffd');
+  });
 });
