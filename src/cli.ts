@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { openApp, type App } from './app.ts';
 import { loadConfig, type ConfigInput } from './config.ts';
 import { runDemo } from './demo.ts';
-import { DeskportError } from './errors.ts';
+import { DeskportError, InputError } from './errors.ts';
 import { runLoadStage, formatLoadSummary } from './load-stage.ts';
 import { runPipeline } from './pipeline.ts';
 import { progressView } from './progress-view.ts';
@@ -344,6 +344,7 @@ Examples:
 program.command('extract')
   .description('The extract stage as its own process (R25): the source into the raw Kafka topics, resumable, until done')
   .option('--metrics-port <port>', 'serve /metrics and /healthz on this port (env DESKPORT_METRICS_PORT)', (v) => Number.parseInt(v, 10))
+  .option('--progress-every <seconds>', 'seconds between progress lines on stderr', (v) => Number.parseFloat(v), 2)
   .addHelpText('after', `
 Reads the configured source (export file, or the Zendesk API with DESKPORT_SOURCE_KIND=zendesk-api)
 and produces one message per record; checkpoints move only after Kafka's acks. Ctrl-C stops it and
@@ -353,7 +354,8 @@ Examples:
   npx deskport --source export.json extract --metrics-port 9464
   DESKPORT_SOURCE_KIND=zendesk-api DESKPORT_SOURCE_URL=acme DESKPORT_SOURCE_EMAIL=ops@acme.com \\
     DESKPORT_SOURCE_API_TOKEN=… npx deskport extract`)
-  .action(async (opts: { metricsPort?: number }) => {
+  .action(async (opts: { metricsPort?: number; progressEvery: number }) => {
+    if (!(opts.progressEvery > 0)) throw new InputError(`--progress-every must be a number of seconds above 0, not ${opts.progressEvery}`);
     const config = configFrom(program.opts(), opts.metricsPort !== undefined ? { metrics: { port: opts.metricsPort } } : {});
     const { probeSource } = await import('./commands/probes.ts');
     await probeServices(config);
@@ -362,7 +364,7 @@ Examples:
     const { extractCommand } = await import('./commands/extract.ts');
     let code = 1;
     try {
-      code = await extractCommand(app, (l) => console.error(l), (l) => console.log(l));
+      code = await extractCommand(app, (l) => console.error(l), (l) => console.log(l), opts.progressEvery * 1000);
     } finally {
       await app.close().catch(() => undefined);
     }

@@ -32,6 +32,11 @@ export async function runExtractStage(app: App, runId: number, opts: {
   }, opts.progressEveryMs ?? 2000) : null;
   try {
     const result = await runExtract(app, config, runId);
+    // The last line says where it ended, however short the run was.
+    if (opts.progress) {
+      const line = await progressLine(app, started);
+      if (line) opts.progress(line);
+    }
     await finishRun(db, runId, 'done', { extracted: result.byEntity, calls: result.calls ?? null, attachments: result.attachments ?? null });
     return result;
   } catch (err) {
@@ -59,7 +64,7 @@ async function progressLine(app: App, started: number): Promise<string | null> {
  * from them and re-reads at most the batch in flight. The caller exits the process on 130 (the
  * extractor has no stop signal of its own; what it had in flight is abandoned, never recorded).
  */
-export async function extractCommand(app: App, say: (line: string) => void, out: (line: string) => void): Promise<number> {
+export async function extractCommand(app: App, say: (line: string) => void, out: (line: string) => void, progressEveryMs = 2000): Promise<number> {
   const { runId, resumed } = await openExtractRun(app);
   say(`extract run ${runId}${resumed ? ' (resumed from its checkpoints)' : ''}: Ctrl-C stops it; the next start resumes`);
   let stopping = false;
@@ -70,7 +75,7 @@ export async function extractCommand(app: App, say: (line: string) => void, out:
       finishRun(app.db, runId, 'interrupted', {}).then(() => resolve(130), () => resolve(130));
     });
   });
-  const work = runExtractStage(app, runId, { progress: (l) => { if (!stopping) say(l); }, isStopping: () => stopping }).then((result) => {
+  const work = runExtractStage(app, runId, { progress: (l) => { if (!stopping) say(l); }, progressEveryMs, isStopping: () => stopping }).then((result) => {
     out(JSON.stringify({ runId, ...result }));
     return 0;
   }, (err: unknown) => {

@@ -2,7 +2,10 @@ import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { connect } from 'node:net';
 import pg from 'pg';
-import { request } from 'undici';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { request, type Dispatcher } from 'undici';
+import { retryAfterMs } from '../../extract/zendesk-api/client.ts';
+import { parseReset } from '../../load/rate-budget.ts';
 import type { Config } from '../config.ts';
 import { DeskportError, InputError, ServiceUnavailableError } from '../errors.ts';
 
@@ -13,6 +16,37 @@ import { DeskportError, InputError, ServiceUnavailableError } from '../errors.ts
  */
 
 const PROBE_TIMEOUT_MS = 5000;
+/** A probe rate-limited (a loader restarted right after a crash finds the window spent) waits and asks again, this many times. */
+const PROBE_429_RETRIES = 5;
+const PROBE_MAX_WAIT_MS = 60_000;
+
+/**
+ * GET for a probe: a 429 is not an answer about the site. It waits as the response says
+ * (Retry-After, else X-Rate-Limit-Reset, else a growing pause; at most a minute each) and asks
+ * again, saying so on stderr; the last answer is returned whatever it is.
+ */
+async function probeGet(url: string, headers: Record<string, string>): Promise<Dispatcher.ResponseData> {
+  for (let attempt = 0; ; attempt++) {
+    const res = await request(url, { headers, headersTimeout: PROBE_TIMEOUT_MS, bodyTimeout: PROBE_TIMEOUT_MS });
+    if (res.statusCode !== 429 || attempt >= PROBE_429_RETRIES) return res;
+    await res.body.dump();
+    const reset = parseReset(headerOf(res.headers, 'x-rate-limit-reset'));
+    const wait = Math.min(PROBE_MAX_WAIT_MS, retryAfterMs(res.headers['retry-after']) ?? (reset ? reset.getTime() - Date.now() : 2000 * 2 ** attempt));
+    process.stderr.write(`${new URL(url).origin} is rate limiting (429): checking again in ${Math.ceil(Math.max(0, wait) / 1000)} s\n`);
+    await sleep(Math.max(0, wait));
+  }
+}
+
+function rateLimited(what: string): DeskportError {
+  return new DeskportError('DESKPORT_RATE_LIMITED', `${what} still answers 429 (rate limited) after ${PROBE_429_RETRIES + 1} tries`, {
+    hint: 'Something else is spending the account\'s rate limit (another deskport process, an integration): wait a minute and start again.',
+  });
+}
+
+function headerOf(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
+  const v = headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
 
 function netCode(err: unknown): string {
   const e = err as { code?: string; cause?: { code?: string } };
@@ -93,7 +127,7 @@ export async function probeSource(config: Config): Promise<SourceProbe> {
   const auth = src.oauthToken ? `Bearer ${src.oauthToken}` : `Basic ${Buffer.from(`${src.email}/token:${src.apiToken}`).toString('base64')}`;
   let res;
   try {
-    res = await request(`${base}/api/v2/users/me.json`, { headers: { authorization: auth, accept: 'application/json' }, headersTimeout: PROBE_TIMEOUT_MS, bodyTimeout: PROBE_TIMEOUT_MS });
+    res = await probeGet(`${base}/api/v2/users/me.json`, { authorization: auth, accept: 'application/json' });
   } catch (err) {
     throw new DeskportError('DESKPORT_SOURCE_UNREACHABLE', `Zendesk at ${base} cannot be reached (${netCode(err)})`, {
       cause: err, hint: 'Check DESKPORT_SOURCE_URL: https://<subdomain>.zendesk.com or just the subdomain.',
@@ -107,6 +141,7 @@ export async function probeSource(config: Config): Promise<SourceProbe> {
       hint: 'Check DESKPORT_SOURCE_EMAIL + DESKPORT_SOURCE_API_TOKEN (token access must be enabled in Zendesk) or DESKPORT_SOURCE_OAUTH_TOKEN.',
     });
   }
+  if (res.statusCode === 429) throw rateLimited(`Zendesk at ${base}`);
   if (res.statusCode !== 200 || !me) {
     throw new DeskportError('DESKPORT_SOURCE_HTTP', `${base} does not answer like a Zendesk account (${res.statusCode} for /api/v2/users/me.json)`, {
       hint: 'Check DESKPORT_SOURCE_URL: https://<subdomain>.zendesk.com or just the subdomain.',
@@ -136,7 +171,7 @@ export async function probeTarget(config: Config): Promise<TargetProbe> {
   const urlHint = 'Check DESKPORT_TARGET_URL: the site\'s address, e.g. https://acme.teamwork.com (no path).';
   let res;
   try {
-    res = await request(`${base}/desk/api/v2/me.json`, { headers: { authorization: auth, accept: 'application/json' }, headersTimeout: PROBE_TIMEOUT_MS, bodyTimeout: PROBE_TIMEOUT_MS });
+    res = await probeGet(`${base}/desk/api/v2/me.json`, { authorization: auth, accept: 'application/json' });
   } catch (err) {
     throw new DeskportError('DESKPORT_TARGET_UNREACHABLE', `Teamwork Desk at ${base} cannot be reached (${netCode(err)})`, { cause: err, hint: urlHint });
   }
@@ -149,6 +184,7 @@ export async function probeTarget(config: Config): Promise<TargetProbe> {
   if (res.statusCode === 403) {
     throw new DeskportError('DESKPORT_TARGET_AUTH', `Teamwork Desk at ${base} accepted the API key but refuses it access (403)`, { hint: 'Use the API key of a Desk administrator.' });
   }
+  if (res.statusCode === 429) throw rateLimited(`Teamwork Desk at ${base}`);
   let body: { user?: TargetProbe['user'] } | null = null;
   try { body = JSON.parse(text); } catch { body = null; }
   if (res.statusCode !== 200 || !body?.user) {

@@ -58,7 +58,7 @@ after(async () => {
 
 test('extract: progress and metrics while running, Ctrl-C = interrupted, the next start resumes without loss', async () => {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'extract', '--metrics-port', String(port)], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'extract', '--metrics-port', String(port), '--progress-every', '0.2'], {
     cwd: ROOT, env: { PATH: process.env.PATH, HOME: process.env.HOME, DESKPORT_LOG_LEVEL: 'error', ...env },
   });
   let stderr = '';
