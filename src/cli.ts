@@ -1,15 +1,15 @@
 import { Command, Option } from 'commander';
 import { openApp, type App } from './app.ts';
 import { loadConfig, type ConfigInput } from './config.ts';
-import { runDemo } from './demo.ts';
 import { DeskportError, InputError } from './errors.ts';
-import { runLoadStage, formatLoadSummary } from './load-stage.ts';
-import { runPipeline } from './pipeline.ts';
 import { progressView } from './progress-view.ts';
 import { formatReport } from './report.ts';
 import { getRun, runCounts, runReasons } from '../staging/index.ts';
 import { defaultHint } from './commands/hints.ts';
 import { probeServices, probeSourceFile, probeTarget } from './commands/probes.ts';
+
+// Each command imports its stage when it runs (below): a process loads only what it uses, which
+// keeps a long-running stage's memory down (the extractor's RSS, bench/extract-export.ts).
 
 interface GlobalOpts { config?: string; debug?: boolean; source?: string; topicPrefix?: string; logLevel?: string; mapping?: string }
 
@@ -83,6 +83,7 @@ Examples:
           hint: 'Set DESKPORT_TARGET_URL and DESKPORT_TARGET_API_KEY (or _FILE); without them the demo runs the bundled sample into the local sandbox.',
         });
       }
+      const { runDemo } = await import('./demo.ts');
       const { report, sandboxStateFile } = await runDemo(app, { onProgress: view.update }).finally(view.stop);
       console.log(formatReport(report));
       if (sandboxStateFile) {
@@ -100,6 +101,7 @@ program.command('run')
       if (app.config.source.kind === 'zendesk-export') await probeSourceFile(app.config.source.path);
       await probeTarget(app.config);
       const view = progressView();
+      const { runPipeline } = await import('./pipeline.ts');
       const report = await runPipeline(app, app.config, { kind: 'run', onProgress: view.update }).finally(view.stop);
       console.log(formatReport(report));
       process.exitCode = report.counts.some((c) => c.failed > 0 || c.missing > 0) ? 2 : 0;
@@ -145,6 +147,7 @@ program.command('load')
         stop.abort();
         process.once('SIGINT', () => process.exit(130));
       });
+      const { runLoadStage, formatLoadSummary } = await import('./load-stage.ts');
       const summary = await runLoadStage(app, { retryFailed: opts.retryFailed === true, finalPass: opts.final === true, signal: stop.signal });
       console.log(formatLoadSummary(summary));
       process.exitCode = summary.tickets.failed + summary.people.failed + summary.companies.failed > 0 ? 2 : 0;

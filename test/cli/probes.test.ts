@@ -15,7 +15,7 @@ describe('the target probe under a rate limit', () => {
   let limited = 0;
   const seen: number[] = [];
   before(async () => {
-    server = createServer((req, res) => {
+    server = createServer((_req, res) => {
       seen.push(Date.now());
       if (limited > 0) {
         limited--;
