@@ -4,7 +4,7 @@ import { connect } from 'node:net';
 import pg from 'pg';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request, type Dispatcher } from 'undici';
-import { retryAfterMs } from '../../extract/zendesk-api/client.ts';
+import { header, retryAfterMs } from '../../extract/zendesk-api/client.ts';
 import { parseReset } from '../../load/rate-budget.ts';
 import type { Config } from '../config.ts';
 import { DeskportError, InputError, ServiceUnavailableError } from '../errors.ts';
@@ -30,7 +30,7 @@ async function probeGet(url: string, headers: Record<string, string>): Promise<D
     const res = await request(url, { headers, headersTimeout: PROBE_TIMEOUT_MS, bodyTimeout: PROBE_TIMEOUT_MS });
     if (res.statusCode !== 429 || attempt >= PROBE_429_RETRIES) return res;
     await res.body.dump();
-    const reset = parseReset(headerOf(res.headers, 'x-rate-limit-reset'));
+    const reset = parseReset(header(res.headers, 'x-rate-limit-reset'));
     const wait = Math.min(PROBE_MAX_WAIT_MS, retryAfterMs(res.headers['retry-after']) ?? (reset ? reset.getTime() - Date.now() : 2000 * 2 ** attempt));
     process.stderr.write(`${new URL(url).origin} is rate limiting (429): checking again in ${Math.ceil(Math.max(0, wait) / 1000)} s\n`);
     await sleep(Math.max(0, wait));
@@ -41,11 +41,6 @@ function rateLimited(what: string): DeskportError {
   return new DeskportError('DESKPORT_RATE_LIMITED', `${what} still answers 429 (rate limited) after ${PROBE_429_RETRIES + 1} tries`, {
     hint: 'Something else is spending the account\'s rate limit (another deskport process, an integration): wait a minute and start again.',
   });
-}
-
-function headerOf(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
-  const v = headers[name];
-  return Array.isArray(v) ? v[0] : v;
 }
 
 function netCode(err: unknown): string {
