@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import type { RawEntity, RawEnvelope } from '../src/bus.ts';
-import { sanitizeJson } from '../src/sanitize-json.ts';
+import { sanitizeJson, sanitizeJsonBytes } from '../src/sanitize-json.ts';
 import type { RawMessage } from './sink.ts';
 import type { ExportRecord } from './zendesk-export.ts';
 
@@ -73,11 +73,9 @@ function fromPieces(head: string, pieces: Buffer[], tail: string): { value: Buff
   let repaired = 0;
   const parts: Buffer[] = [Buffer.from(head)];
   for (const p of pieces) {
-    if (p.includes('\\u')) {
-      const { json, fixed } = sanitizeJson(p.toString('utf8'));
-      repaired += fixed;
-      parts.push(fixed > 0 ? Buffer.from(json) : p);
-    } else parts.push(p);
+    const { bytes, fixed } = sanitizeJsonBytes(p);
+    repaired += fixed;
+    parts.push(bytes);
   }
   parts.push(Buffer.from(tail));
   return { value: Buffer.concat(parts), repaired };

@@ -16,3 +16,10 @@ export function sanitizeJson(json: string): { json: string; fixed: number } {
   });
   return { json: out, fixed };
 }
+
+/** The same for JSON as UTF-8 bytes: the bytes themselves (no copy) when nothing needed repair. */
+export function sanitizeJsonBytes(bytes: Buffer): { bytes: Buffer; fixed: number } {
+  if (!bytes.includes('\\u')) return { bytes, fixed: 0 };
+  const { json, fixed } = sanitizeJson(bytes.toString('utf8'));
+  return { bytes: fixed > 0 ? Buffer.from(json) : bytes, fixed };
+}

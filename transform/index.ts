@@ -11,7 +11,7 @@ import {
 import type { CanonicalComment, CanonicalTicket } from './canonical.ts';
 import { watchConsumerLag } from './consumer-lag.ts';
 import { finishMapping, mapZendeskSource, type MapOutcome } from './map-record.ts';
-import { sanitizeJson } from '../src/sanitize-json.ts';
+import { sanitizeJsonBytes } from '../src/sanitize-json.ts';
 import { neededRefKinds, REF_TOPIC, referencedIds, StagingRefs, type RefKind } from './refs.ts';
 
 export interface TransformDeps { db: Db; kafka: Kafka; log: Logger; registry: Registry }
@@ -215,8 +215,5 @@ export async function startTransform(deps: TransformDeps, config: Config): Promi
  * the parsed record is serialized instead.
  */
 function rawJsonOf(value: Buffer): Buffer | undefined {
-  if (!isUtf8(value)) return undefined;
-  if (!value.includes('\\u')) return value;
-  const { json, fixed } = sanitizeJson(value.toString('utf8'));
-  return fixed > 0 ? Buffer.from(json) : value;
+  return isUtf8(value) ? sanitizeJsonBytes(value).bytes : undefined;
 }

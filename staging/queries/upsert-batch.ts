@@ -57,14 +57,14 @@ function hashOfJson(json: string): string {
 function rowsJson(rows: StagedRow[], runId: number): Buffer {
   const parts: Buffer[] = [];
   let text = '[';
-  for (const r of rows) {
+  for (const [i, r] of rows.entries()) {
     const skip = skipReason(r);
     const data = JSON.stringify(r.data);
     const columns = JSON.stringify({
       source: r.source, source_id: r.data.sourceId, run_id: runId, content_hash: hashOfJson(data),
       load_state: skip ? 'skipped' : 'pending', load_reason: skip, ...extraColumns(r),
     });
-    text += `${text.length > 1 || parts.length > 0 ? ',' : ''}${columns.slice(0, -1)},"data":${data},"raw":`;
+    text += `${i > 0 ? ',' : ''}${columns.slice(0, -1)},"data":${data},"raw":`;
     if (r.rawJson) {
       parts.push(Buffer.from(text), r.rawJson);
       text = '}';
