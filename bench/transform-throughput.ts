@@ -14,22 +14,22 @@ import { cpuOf } from './cpu.ts';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { Message } from 'kafkajs';
-import { ensureTopics, rawTopic, RAW_ENTITIES, endOffsets } from '../src/bus.ts';
-import type { Config } from '../src/config.ts';
+import { ensureTopics, rawTopic, RAW_ENTITIES, endOffsets } from '../core/bus.ts';
+import type { Config } from '../core/config.ts';
 import { createRun } from '../staging/index.ts';
 import { startTransform, transformGroupId } from '../transform/index.ts';
 import { generateZendeskData } from '../test/fixtures/zendesk-data.ts';
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { freshDatabase, pipelineDeps, services, stopServices, tempDir, testConfig, uniqueName } from '../test/helpers.ts';
-import { groupCaughtUp } from '../src/bus.ts';
+import { groupCaughtUp } from '../core/bus.ts';
 
 if (process.argv[2] === '--worker') {
   // A transform consumer process: staging and Kafka from the parent, until SIGTERM.
-  const { loadConfig } = await import('../src/config.ts');
-  const { createKafka } = await import('../src/bus.ts');
-  const { createLogger } = await import('../src/log.ts');
-  const { createRegistry } = await import('../src/metrics.ts');
+  const { loadConfig } = await import('../core/config.ts');
+  const { createKafka } = await import('../core/bus.ts');
+  const { createLogger } = await import('../core/log.ts');
+  const { createRegistry } = await import('../core/metrics.ts');
   const { openStaging } = await import('../staging/index.ts');
   const cfg = loadConfig({ env: {}, overrides: JSON.parse(process.env.BENCH_CONFIG!) });
   const log = createLogger({ level: 'warn' });

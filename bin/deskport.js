@@ -7,7 +7,7 @@ import { NODE_ENV, NODE_FLAGS } from './node-runtime.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const tsx = import.meta.resolve('tsx');
-const result = spawnSync(process.execPath, [...NODE_FLAGS, '--import', tsx, join(here, '..', 'src', 'cli.ts'), ...process.argv.slice(2)], {
+const result = spawnSync(process.execPath, [...NODE_FLAGS, '--import', tsx, join(here, '..', 'cli', 'cli.ts'), ...process.argv.slice(2)], {
   stdio: 'inherit', env: { ...NODE_ENV, ...process.env },
 });
 process.exit(result.status ?? 1);

@@ -1,12 +1,13 @@
 import { stat } from 'node:fs/promises';
-import type { Config } from '../src/config.ts';
-import type { Logger } from '../src/log.ts';
+import type { Config } from '../core/config.ts';
+import type { Logger } from '../core/log.ts';
 import { addExtracted, getCheckpoint, insertRejects, setCheckpoint, type Db, type RejectRow } from '../staging/index.ts';
 import { isNdjsonFile, entityOfFile, ndjsonFiles, readNdjsonFile } from './ndjson-export.ts';
 import { envelopeMessages } from './raw-envelope.ts';
-import type { RawMessage, RecordSink } from './sink.ts';
-import { readZendeskExport, type ExportRecord } from './zendesk-export.ts';
-import { InputError } from '../src/errors.ts';
+import type { ExportRecord, RawMessage } from './records.ts';
+import type { RecordSink } from './sink.ts';
+import { readZendeskExport } from './zendesk-export.ts';
+import { InputError } from '../core/errors.ts';
 
 /** Checkpoint stream name: one per export file. Its cursor is `<runId>:<records done>`. */
 function streamOf(path: string): string {

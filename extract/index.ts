@@ -1,8 +1,8 @@
 import type { Kafka } from 'kafkajs';
 import type { Registry } from 'prom-client';
-import { connectProducer, ensureTopics, rawTopic, RAW_ENTITIES } from '../src/bus.ts';
-import type { Config } from '../src/config.ts';
-import type { Logger } from '../src/log.ts';
+import { connectProducer, ensureTopics, rawTopic, RAW_ENTITIES } from '../core/bus.ts';
+import type { Config } from '../core/config.ts';
+import type { Logger } from '../core/log.ts';
 import type { Db } from '../staging/index.ts';
 import { extractExportFile } from './export-file.ts';
 import { RecordSink } from './sink.ts';

@@ -4,7 +4,7 @@
  * those served by the source account (its own origin, or Zendesk's `/attachments/token/` path).
  * Images on other hosts stay as they are — they are public and must not get source credentials.
  */
-import { IMG_TAG, imgSrc } from '../src/html.ts';
+import { IMG_TAG, imgSrc } from '../core/html.ts';
 
 export function findInlineImages(html: string | null | undefined, isSourceUrl: (url: string) => boolean): string[] {
   if (!html || !html.includes('<img')) return [];

@@ -1,9 +1,9 @@
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { InputError } from '../src/errors.ts';
-import { commentSpans, type CommentSpans } from './raw-envelope.ts';
-import type { ExportRecord } from './zendesk-export.ts';
+import { InputError } from '../core/errors.ts';
+import { commentSpans } from './raw-envelope.ts';
+import type { CommentSpans, ExportRecord } from './records.ts';
 
 const QUOTE = 0x22, BACKSLASH = 0x5c, LBRACE = 0x7b, RBRACE = 0x7d, LBRACKET = 0x5b, RBRACKET = 0x5d, COMMA = 0x2c, COLON = 0x3a;
 const SPACE = 0x20, NL = 0x0a, CR = 0x0d, TAB = 0x09;

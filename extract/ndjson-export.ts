@@ -3,8 +3,9 @@ import { readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { InputError } from '../src/errors.ts';
-import { EXPORT_ENTITIES, type ExportRecord } from './zendesk-export.ts';
+import { InputError } from '../core/errors.ts';
+import type { ExportRecord } from './records.ts';
+import { EXPORT_ENTITIES } from './zendesk-export.ts';
 
 const ORDER = ['organizations', 'users', 'groups', 'ticket_fields', 'tickets', 'kb_categories', 'kb_sections', 'kb_articles'];
 

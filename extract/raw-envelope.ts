@@ -1,8 +1,7 @@
 import { isUtf8 } from 'node:buffer';
-import type { RawEntity, RawEnvelope } from '../src/bus.ts';
-import { sanitizeJson, sanitizeJsonBytes } from '../src/sanitize-json.ts';
-import type { RawMessage } from './sink.ts';
-import type { ExportRecord } from './zendesk-export.ts';
+import type { RawEntity, RawEnvelope } from '../core/bus.ts';
+import { sanitizeJson, sanitizeJsonBytes } from '../core/sanitize-json.ts';
+import type { CommentSpans, ExportRecord, RawMessage } from './records.ts';
 
 const QUOTE = 0x22, BACKSLASH = 0x5c, LBRACE = 0x7b, RBRACE = 0x7d, LBRACKET = 0x5b, RBRACKET = 0x5d, COMMA = 0x2c, COLON = 0x3a;
 const isSpace = (b: number) => b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
@@ -168,8 +167,6 @@ export function findComments(raw: Buffer): CommentSpans | null | undefined {
   return result ? commentSpans(raw, result.memberStart, result.valueEnd, result.items) : result;
 }
 
-/** A ticket's comments member in its bytes: the range to cut out of the ticket, and each comment's range. */
-export interface CommentSpans { cutStart: number; cutEnd: number; items: [number, number][] }
 
 /** The range to cut: the member with the comma after it, or (the last member) the comma before it. */
 export function commentSpans(raw: Buffer, memberStart: number, valueEnd: number, items: [number, number][]): CommentSpans {

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { Message, Producer } from 'kafkajs';
 import type { Registry } from 'prom-client';
-import { MAX_MESSAGE_BYTES, rawTopic, type RawEntity, type RawEnvelope } from '../src/bus.ts';
-import { counter } from '../src/metrics.ts';
+import { MAX_MESSAGE_BYTES, rawTopic, type RawEnvelope } from '../core/bus.ts';
+import { counter } from '../core/metrics.ts';
 import { insertRejects, type Db, type RejectRow } from '../staging/index.ts';
 import { messageOfEnvelope } from './raw-envelope.ts';
+import type { RawMessage } from './records.ts';
 
 /** Kafka key: the ticket id for tickets and everything under them (ordering per ticket), else the record's id. */
 export function keyOf(env: RawEnvelope): string {
@@ -13,20 +14,6 @@ export function keyOf(env: RawEnvelope): string {
   return id === undefined || id === null ? env.cursor : String(id);
 }
 
-/** One raw-topic message, ready to produce, and what names its record in a reject. */
-export interface RawMessage {
-  entity: RawEntity;
-  key: string;
-  value: Buffer;
-  /** Escapes Postgres cannot store that were repaired while it was built (sanitize.ts). */
-  repaired: number;
-  runId: number;
-  sourceId: string | null;
-  parentSourceId: string | null;
-  /** Where the record came from, for its reject row: a `file:<path>` or `api:<topic>`, and a numeric position in it. */
-  origin: string;
-  position: string;
-}
 
 /**
  * The largest message value+key a raw topic takes: its max.message.bytes bounds a whole record

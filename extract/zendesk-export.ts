@@ -1,22 +1,8 @@
 import { stat } from 'node:fs/promises';
-import { InputError } from '../src/errors.ts';
+import { InputError } from '../core/errors.ts';
 import { scanJsonExport } from './json-scanner.ts';
-import type { CommentSpans } from './raw-envelope.ts';
+import type { ExportRecord } from './records.ts';
 
-/** A top-level record of a Zendesk JSON export: which array it came from, and its index. */
-export interface ExportRecord {
-  entity: string;
-  index: number;
-  value: unknown;
-  /** NDJSON: where the record's line starts (in the decompressed text). */
-  byteOffset?: number;
-  /** The record's bytes as they are in the source (the extractor produces them without re-serializing). */
-  raw?: Buffer;
-  /** JSON layout: where a ticket's embedded comments are in `raw`, found by the scanner (raw-envelope.ts). */
-  comments?: { spans: CommentSpans | null | undefined };
-  /** A record that could not be read (an NDJSON line that is not JSON): rejected, the run goes on. */
-  invalid?: { reason: string; raw: string };
-}
 
 export const EXPORT_ENTITIES = new Set(['organizations', 'users', 'groups', 'ticket_fields', 'tickets', 'kb_categories', 'kb_sections', 'kb_articles']);
 

@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
-import type { Config } from '../src/config.ts';
+import type { Config } from '../core/config.ts';
 
 /**
  * Serves blob-store files to the target under signed, expiring URLs: the v1 import takes

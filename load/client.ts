@@ -2,9 +2,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request, errors as undiciErrors } from 'undici';
 import type { Registry } from 'prom-client';
 import type { z } from 'zod';
-import { DeskportError, TargetHttpError } from '../src/errors.ts';
-import type { Logger } from '../src/log.ts';
-import { counter, gauge } from '../src/metrics.ts';
+import { DeskportError, TargetHttpError } from '../core/errors.ts';
+import type { Logger } from '../core/log.ts';
+import { counter, gauge } from '../core/metrics.ts';
 import { readRateHeaders, type RateBudget } from './rate-budget.ts';
 
 /** A write whose outcome is unknown: the request may have reached the target before the failure. */

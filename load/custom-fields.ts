@@ -1,5 +1,5 @@
-import type { CanonicalCustomField, CanonicalTicket } from '../transform/canonical.ts';
-import { escapeHtml } from '../src/html.ts';
+import type { CanonicalCustomField, CanonicalTicket } from '../staging/canonical.ts';
+import { escapeHtml } from '../core/html.ts';
 
 /** A custom field definition of the target, as `GET /customfields.json?includes=customfieldoptions` gives it. */
 export interface TargetField {

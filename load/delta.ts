@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Registry } from 'prom-client';
-import type { Config } from '../src/config.ts';
-import { errorMessage } from '../src/errors.ts';
-import type { Logger } from '../src/log.ts';
+import type { Config } from '../core/config.ts';
+import { errorMessage } from '../core/errors.ts';
+import type { Logger } from '../core/log.ts';
 import {
   changedLoadedTickets, claimDeltaComments, clearChangedSinceLoad, markFailed, markLoaded, refsOfKind, renewClaims, stagedBySourceIds,
   type ChangedTicket, type Db,
 } from '../staging/index.ts';
-import type { CanonicalCustomField, CanonicalTicket } from '../transform/canonical.ts';
+import type { CanonicalCustomField, CanonicalTicket } from '../staging/canonical.ts';
 import { OutcomeUnknownError, type TeamworkDeskClient } from './client.ts';
 import { resolveFieldValues } from './custom-fields.ts';
 import type { TargetDirectory } from './target-directory.ts';

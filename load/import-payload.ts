@@ -1,8 +1,8 @@
-import type { Config } from '../src/config.ts';
-import { DeskportError } from '../src/errors.ts';
-import { escapeHtml, IMG_TAG, imgSrc } from '../src/html.ts';
+import type { Config } from '../core/config.ts';
+import { DeskportError } from '../core/errors.ts';
+import { escapeHtml, IMG_TAG, imgSrc } from '../core/html.ts';
 import type { LoadAttachment } from '../staging/index.ts';
-import type { CanonicalComment, CanonicalPerson, CanonicalTicket } from '../transform/canonical.ts';
+import type { CanonicalComment, CanonicalPerson, CanonicalTicket } from '../staging/canonical.ts';
 import type { TargetDirectory } from './target-directory.ts';
 
 /** Teamwork Desk's limit on one reply or note (account limits page). */

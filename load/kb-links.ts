@@ -1,4 +1,4 @@
-import { decodeAttr } from '../src/html.ts';
+import { decodeAttr } from '../core/html.ts';
 
 /**
  * Links in article bodies that point at the source help desk (R8): Help Center articles in any

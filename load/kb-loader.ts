@@ -1,14 +1,14 @@
 import { join } from 'node:path';
-import type { Config } from '../src/config.ts';
-import { errorMessage } from '../src/errors.ts';
-import { escapeHtml } from '../src/html.ts';
-import type { Logger } from '../src/log.ts';
+import type { Config } from '../core/config.ts';
+import { errorMessage } from '../core/errors.ts';
+import { escapeHtml } from '../core/html.ts';
+import type { Logger } from '../core/log.ts';
 import {
   claimForLoad, kbArticleStates, kbRowCount, kbArticleUrls, kbAttachmentsOfArticles, kbSourceHosts, loadedKbArticles, loadingCount, markFailed,
   markLoaded, pendingKbIds, recordKbUpload, replaceKbLinks, setKbArticleTarget, setKbLoadNote, targetIds, upsertAttachments,
   type ClaimedRow, type Db, type KbAttachmentRow, type KbLinkRow,
 } from '../staging/index.ts';
-import type { CanonicalEntity, CanonicalKbArticle, CanonicalKbCategory } from '../transform/canonical.ts';
+import type { CanonicalEntity, CanonicalKbArticle, CanonicalKbCategory } from '../staging/canonical.ts';
 import { OutcomeUnknownError, type TeamworkDeskClient } from './client.ts';
 import { forEachLimit } from './concurrency.ts';
 import { uploadFileV2 } from './v2-api.ts';

@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Registry } from 'prom-client';
-import type { Config } from '../src/config.ts';
-import { DeskportError, errorMessage, TargetHttpError } from '../src/errors.ts';
-import type { Logger } from '../src/log.ts';
-import { counter } from '../src/metrics.ts';
+import type { Config } from '../core/config.ts';
+import { DeskportError, errorMessage, TargetHttpError } from '../core/errors.ts';
+import type { Logger } from '../core/log.ts';
+import { counter } from '../core/metrics.ts';
 import {
   attachmentsOfComments, claimForLoad, commentsOfTickets, loadingCount, failOrphanComments, importSourceFor, markFailed, markLoaded, markSkipped, ONLY_ON_SKIPPED_REASON, peopleOnlySkippedTickets, pendingCounts, refsOfKind, renewClaims, stagedBySourceIds, targetIds,
   ticketsNotReady, type ClaimedRow, type Db, type IdOrigin,
 } from '../staging/index.ts';
-import type { CanonicalCompany, CanonicalCustomField, CanonicalEntity, CanonicalPerson, CanonicalTicket } from '../transform/canonical.ts';
+import type { CanonicalCompany, CanonicalCustomField, CanonicalEntity, CanonicalPerson, CanonicalTicket } from '../staging/canonical.ts';
 import { fieldValuesForImport, type FieldValue } from './custom-fields.ts';
 import { OutcomeUnknownError, type TeamworkDeskClient } from './client.ts';
 import { buildImportTicket, type ImportContext, type ImportTicket, type ImportUser } from './import-payload.ts';

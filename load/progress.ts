@@ -1,15 +1,8 @@
 import type { Registry } from 'prom-client';
-import { gauge } from '../src/metrics.ts';
+import { gauge } from '../core/metrics.ts';
+import type { ProgressSnapshot } from '../core/progress-view.ts';
 
-export interface ProgressSnapshot {
-  entity: string;
-  done: number;
-  total: number;
-  recordsPerSecond: number;
-  callsPerMinute: number;
-  /** Seconds to finish the current entity at the current pace; null until there is a pace. */
-  etaSeconds: number | null;
-}
+export type { ProgressSnapshot };
 
 /**
  * Tracks what the loader finished against what it had to do, with a pace measured over a

@@ -1,7 +1,7 @@
 import type { Registry } from 'prom-client';
-import { DeskportError, errorMessage, TargetHttpError } from '../src/errors.ts';
-import type { Logger } from '../src/log.ts';
-import { counter } from '../src/metrics.ts';
+import { DeskportError, errorMessage, TargetHttpError } from '../core/errors.ts';
+import type { Logger } from '../core/log.ts';
+import { counter } from '../core/metrics.ts';
 import {
   beginRollback, commentsOnOtherTickets, companiesUsedByOthers, getRun, kbCategoryParents, importSourceFor, mappedCountsOfRun, mappedRowsOfRun, peopleUsedByOtherRuns,
   peopleWithoutEmail, releaseRows, saveRollback, ticketsInDoubt, type Db, type MappedRow, type RunRow,

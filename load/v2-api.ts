@@ -1,7 +1,7 @@
 import { openAsBlob } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DeskportError } from '../src/errors.ts';
+import { DeskportError } from '../core/errors.ts';
 import type { TeamworkDeskClient } from './client.ts';
 
 /**

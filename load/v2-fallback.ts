@@ -1,7 +1,7 @@
-import type { Config } from '../src/config.ts';
-import { DeskportError, TargetHttpError } from '../src/errors.ts';
+import type { Config } from '../core/config.ts';
+import { DeskportError, TargetHttpError } from '../core/errors.ts';
 import { commentSizes, commentsOfTickets, markLoaded, ticketsStartedOnV2, type ClaimedRow } from '../staging/index.ts';
-import type { CanonicalEntity, CanonicalTicket } from '../transform/canonical.ts';
+import type { CanonicalEntity, CanonicalTicket } from '../staging/canonical.ts';
 import { MAX_BODY_CHARS } from './import-payload.ts';
 import { V2Writer, type V2WriterDeps } from './v2-writes.ts';
 

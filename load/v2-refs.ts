@@ -1,4 +1,4 @@
-import { TargetHttpError } from '../src/errors.ts';
+import { TargetHttpError } from '../core/errors.ts';
 import type { TeamworkDeskClient } from './client.ts';
 import { listAll, type Named } from './target-directory.ts';
 

@@ -1,15 +1,15 @@
 import { join } from 'node:path';
 import type { Registry } from 'prom-client';
-import type { Config } from '../src/config.ts';
-import { TargetHttpError } from '../src/errors.ts';
-import { escapeHtml } from '../src/html.ts';
-import type { Logger } from '../src/log.ts';
-import { counter } from '../src/metrics.ts';
+import type { Config } from '../core/config.ts';
+import { TargetHttpError } from '../core/errors.ts';
+import { escapeHtml } from '../core/html.ts';
+import type { Logger } from '../core/log.ts';
+import { counter } from '../core/metrics.ts';
 import {
   attachmentsOfComments, blobContentTypes, clearV2Writes, recordV2Done, recordV2Intent, refsOfKind, stagedBySourceIds, v2WritesOfTickets,
   type Db, type LoadAttachment, type V2Write,
 } from '../staging/index.ts';
-import type { CanonicalComment, CanonicalCustomField, CanonicalTicket } from '../transform/canonical.ts';
+import type { CanonicalComment, CanonicalCustomField, CanonicalTicket } from '../staging/canonical.ts';
 import type { TeamworkDeskClient } from './client.ts';
 import { fieldValuesForImport } from './custom-fields.ts';
 import { buildImportTicket, MAX_BODY_CHARS, type ImportContext, type ImportTicket } from './import-payload.ts';

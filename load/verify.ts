@@ -1,8 +1,8 @@
 import type { Registry } from 'prom-client';
-import type { Config } from '../src/config.ts';
-import { DeskportError, errorMessage } from '../src/errors.ts';
-import type { Logger } from '../src/log.ts';
-import { counter } from '../src/metrics.ts';
+import type { Config } from '../core/config.ts';
+import { DeskportError, errorMessage } from '../core/errors.ts';
+import type { Logger } from '../core/log.ts';
+import { counter } from '../core/metrics.ts';
 import {
   createVerification, finishVerification, getRun, getVerification, latestRunId, loadedTicketsOfRun, saveVerifyResults, stagedAttachments,
   type Db, type VerificationRow, type VerifyResult,

@@ -9,7 +9,7 @@
 // the file, then `. <path>`.
 import fs from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { ensureServices } from '../src/services/index.ts';
+import { ensureServices } from '../core/services/index.ts';
 
 const { values: args } = parseArgs({
   options: {

@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureServices } from '../src/services/index.ts';
+import { ensureServices } from '../core/services/index.ts';
 
 const args = process.argv.slice(2);
 const files = args.length > 0

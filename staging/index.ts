@@ -1,5 +1,5 @@
 import knexFactory, { type Knex } from 'knex';
-import { ServiceUnavailableError } from '../src/errors.ts';
+import { ServiceUnavailableError } from '../core/errors.ts';
 import { migrationSource } from './migrations/index.ts';
 
 export type Db = Knex;

@@ -7,13 +7,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { createKafka } from '../src/bus.ts';
-import { loadConfig, type Config, type ConfigInput } from '../src/config.ts';
-import { createLogger } from '../src/log.ts';
-import { createRegistry } from '../src/metrics.ts';
-import { ensureServices, type Services } from '../src/services/index.ts';
+import { createKafka } from '../core/bus.ts';
+import { loadConfig, type Config, type ConfigInput } from '../core/config.ts';
+import { createLogger } from '../core/log.ts';
+import { createRegistry } from '../core/metrics.ts';
+import { ensureServices, type Services } from '../core/services/index.ts';
 import { migrateStaging, openStaging, type Db } from '../staging/index.ts';
-import type { PipelineDeps } from '../src/pipeline.ts';
+import type { PipelineDeps } from '../cli/pipeline.ts';
 
 let shared: Promise<Services> | undefined;
 

@@ -7,8 +7,8 @@ import { after, before, test } from 'node:test';
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
 import type { KafkaMessage } from 'kafkajs';
 import pg from 'pg';
-import { ensureServices } from '../src/services/index.ts';
-import type { Services } from '../src/services/index.ts';
+import { ensureServices } from '../core/services/index.ts';
+import type { Services } from '../core/services/index.ts';
 
 let services: Services | undefined;
 

@@ -1,5 +1,5 @@
-import type { Config } from '../src/config.ts';
-import type { CanonicalComment, CanonicalTicket } from './canonical.ts';
+import type { Config } from '../core/config.ts';
+import type { CanonicalComment, CanonicalTicket } from '../staging/canonical.ts';
 import { enrichComment, eventsNote, mapCustomFields, ticketTags } from './enrich.ts';
 import { filterTicket } from './filters.ts';
 import type { RefLookup } from './refs.ts';

@@ -1,6 +1,6 @@
 import type { Kafka } from 'kafkajs';
 import type { Gauge } from 'prom-client';
-import type { Logger } from '../src/log.ts';
+import type { Logger } from '../core/log.ts';
 
 export interface LagWatch { stop(): Promise<void> }
 

@@ -1,7 +1,7 @@
-import { escapeHtml } from '../src/html.ts';
-import type { Config } from '../src/config.ts';
-import type { CanonicalComment, CanonicalFieldValue, CanonicalTicket, CanonicalTicketEvent } from './canonical.ts';
-import type { CustomFieldRule } from './mapping-file.ts';
+import { escapeHtml } from '../core/html.ts';
+import type { Config } from '../core/config.ts';
+import type { CanonicalComment, CanonicalFieldValue, CanonicalTicket, CanonicalTicketEvent } from '../staging/canonical.ts';
+import type { CustomFieldRule } from '../core/mapping-file.ts';
 import type { RefLookup } from './refs.ts';
 import { groupName } from './routing.ts';
 

@@ -1,5 +1,5 @@
-import type { CanonicalTicket } from './canonical.ts';
-import type { FilterOptions } from './mapping-file.ts';
+import type { CanonicalTicket } from '../staging/canonical.ts';
+import type { FilterOptions } from '../core/mapping-file.ts';
 import type { RefLookup } from './refs.ts';
 
 /**

@@ -1,17 +1,17 @@
 import { isUtf8 } from 'node:buffer';
 import type { Admin, Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import type { Registry } from 'prom-client';
-import { dlqTopic, endOffsets, groupCaughtUp, MAX_MESSAGE_BYTES, rawTopic, RAW_ENTITIES } from '../src/bus.ts';
-import type { Config } from '../src/config.ts';
-import type { Logger } from '../src/log.ts';
-import { counter, gauge, histogram } from '../src/metrics.ts';
+import { dlqTopic, endOffsets, groupCaughtUp, MAX_MESSAGE_BYTES, rawTopic, RAW_ENTITIES } from '../core/bus.ts';
+import type { Config } from '../core/config.ts';
+import type { Logger } from '../core/log.ts';
+import { counter, gauge, histogram } from '../core/metrics.ts';
 import {
   insertRejects, settleFilteredComments, upsertBatch, upsertRefs, type Db, type RefRow, type RejectRow, type StagedRow,
 } from '../staging/index.ts';
-import type { CanonicalComment, CanonicalTicket } from './canonical.ts';
+import type { CanonicalComment, CanonicalTicket } from '../staging/canonical.ts';
 import { watchConsumerLag } from './consumer-lag.ts';
 import { finishMapping, mapZendeskSource, type MapOutcome } from './map-record.ts';
-import { sanitizeJsonBytes } from '../src/sanitize-json.ts';
+import { sanitizeJsonBytes } from '../core/sanitize-json.ts';
 import { neededRefKinds, REF_TOPIC, referencedIds, StagingRefs, type RefKind } from './refs.ts';
 
 export interface TransformDeps { db: Db; kafka: Kafka; log: Logger; registry: Registry }

@@ -1,9 +1,9 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import type { Knex } from 'knex';
-import type { Config } from '../src/config.ts';
-import { DeskportError } from '../src/errors.ts';
+import type { Config } from '../core/config.ts';
+import { DeskportError } from '../core/errors.ts';
 import { refsOfKind } from '../staging/index.ts';
-import { parseMappingText } from './mapping-file.ts';
+import { parseMappingText } from '../core/mapping-file.ts';
 
 /** What `init` read from the target, when one is configured: names to map to, and what is missing. */
 export interface TargetNames {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { CanonicalAttachment, CanonicalKbArticle, CanonicalKbCategory } from './canonical.ts';
+import type { CanonicalAttachment, CanonicalKbArticle, CanonicalKbCategory } from '../staging/canonical.ts';
 import { ZdAttachment } from './zendesk.ts';
 
 /**

@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import type { RawEnvelope } from '../src/bus.ts';
-import type { Config } from '../src/config.ts';
+import type { RawEnvelope } from '../core/bus.ts';
+import type { Config } from '../core/config.ts';
 import type { RefRow, StagedRow } from '../staging/index.ts';
 import { applyCommentMapping, applyTicketMapping } from './apply-mapping.ts';
-import type { CanonicalTicket } from './canonical.ts';
+import type { CanonicalTicket } from '../staging/canonical.ts';
 import { mapKbArticle, mapKbCategory, mapKbSection, ZdKbArticle, ZdKbArticleMeta, ZdKbCategory, ZdKbSection } from './kb-zendesk.ts';
 import { NO_REFS, type RefLookup } from './refs.ts';
 import {

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
-import type { Config } from '../src/config.ts';
-import type { CanonicalCustomField, CanonicalGroup, CanonicalTicket } from './canonical.ts';
+import type { Config } from '../core/config.ts';
+import type { CanonicalCustomField, CanonicalGroup, CanonicalTicket } from '../staging/canonical.ts';
 
 /**
  * Names the mapping file uses (groups, custom fields, organizations, agent emails) resolved from

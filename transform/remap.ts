@@ -1,8 +1,8 @@
 import type { Knex } from 'knex';
-import type { Config } from '../src/config.ts';
-import type { Logger } from '../src/log.ts';
+import type { Config } from '../core/config.ts';
+import type { Logger } from '../core/log.ts';
 import { contentHash, ONLY_ON_SKIPPED_REASON, settleFilteredComments, upsertBatch, upsertRefs, type RefRow, type StagedRow } from '../staging/index.ts';
-import type { CanonicalComment, CanonicalEntity, CanonicalTicket } from './canonical.ts';
+import type { CanonicalComment, CanonicalEntity, CanonicalTicket } from '../staging/canonical.ts';
 import { finishMapping, mapZendeskSource } from './map-record.ts';
 import { referencedIds, StagingRefs, type RefKind } from './refs.ts';
 

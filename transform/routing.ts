@@ -1,6 +1,6 @@
-import type { CanonicalTicket } from './canonical.ts';
+import type { CanonicalTicket } from '../staging/canonical.ts';
 import { fieldValues } from './filters.ts';
-import type { EnrichOptions, InboxOptions, RouteWhen } from './mapping-file.ts';
+import type { EnrichOptions, InboxOptions, RouteWhen } from '../core/mapping-file.ts';
 import type { RefLookup } from './refs.ts';
 
 /**

@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { escapeHtml } from '../src/html.ts';
-import type { Config } from '../src/config.ts';
+import { escapeHtml } from '../core/html.ts';
+import type { Config } from '../core/config.ts';
 import type {
   CanonicalComment, CanonicalCompany, CanonicalCustomField, CanonicalGroup, CanonicalPerson, CanonicalTicket, CanonicalTicketEvent,
-} from './canonical.ts';
+} from '../staging/canonical.ts';
 
 /**
  * Zendesk raw record schemas (the fields deskport reads; others pass through untouched) and the

@@ -1,9 +1,9 @@
 import type { Registry } from 'prom-client';
-import { errorMessage } from '../../src/errors.ts';
-import type { Logger } from '../../src/log.ts';
-import { counter } from '../../src/metrics.ts';
+import { errorMessage } from '../../core/errors.ts';
+import type { Logger } from '../../core/log.ts';
+import { counter } from '../../core/metrics.ts';
 import { fetchedAttachmentIds, upsertAttachments, type AttachmentRow, type Db } from '../../staging/index.ts';
-import type { BlobStore } from '../blob-store.ts';
+import type { BlobStore } from '../../staging/blob-store.ts';
 import { findInlineImages, inlineImageId } from '../inline-images.ts';
 import { SourceHttpError, type ZendeskClient } from './client.ts';
 

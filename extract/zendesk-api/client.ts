@@ -2,10 +2,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Readable } from 'node:stream';
 import { Agent, request, errors as undiciErrors, type Dispatcher } from 'undici';
 import type { Registry } from 'prom-client';
-import type { Config } from '../../src/config.ts';
-import { DeskportError } from '../../src/errors.ts';
-import type { Logger } from '../../src/log.ts';
-import { counter, gauge } from '../../src/metrics.ts';
+import type { Config } from '../../core/config.ts';
+import { DeskportError } from '../../core/errors.ts';
+import type { Logger } from '../../core/log.ts';
+import { counter, gauge } from '../../core/metrics.ts';
 
 /** Zendesk refused the credentials: one clear message, no stack trace needed, no secret in it. */
 export class SourceAuthError extends DeskportError {

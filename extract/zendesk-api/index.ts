@@ -1,13 +1,13 @@
 import { join } from 'node:path';
 import type { Registry } from 'prom-client';
-import type { RawEntity, RawEnvelope } from '../../src/bus.ts';
-import type { Config } from '../../src/config.ts';
-import type { Logger } from '../../src/log.ts';
-import { counter, gauge } from '../../src/metrics.ts';
+import type { RawEntity, RawEnvelope } from '../../core/bus.ts';
+import type { Config } from '../../core/config.ts';
+import type { Logger } from '../../core/log.ts';
+import { counter, gauge } from '../../core/metrics.ts';
 import {
   addExtracted, getCheckpoint, getRun, getTicketStates, putTicketStates, setCheckpoint, type Db, type ExtractTicketState,
 } from '../../staging/index.ts';
-import { BlobStore } from '../blob-store.ts';
+import { BlobStore } from '../../staging/blob-store.ts';
 import type { RecordSink } from '../sink.ts';
 import { AttachmentFetcher, commentAttachmentJobs, type AttachmentJob } from './attachments.ts';
 import { SourceAuthError, ZendeskClient } from './client.ts';

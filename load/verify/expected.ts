@@ -1,7 +1,7 @@
-import type { Config } from '../../src/config.ts';
+import type { Config } from '../../core/config.ts';
 import { commentsOfTickets, refsOfKind, stagedBySourceIds, targetIds, type Db, type StagedAttachment } from '../../staging/index.ts';
 import { fieldValuesForImport } from '../custom-fields.ts';
-import { CanonicalTicket, type CanonicalPerson } from '../../transform/canonical.ts';
+import { CanonicalTicket, type CanonicalPerson } from '../../staging/canonical.ts';
 import { buildImportTicket, type ImportContext, type ImportUser } from '../import-payload.ts';
 import type { TargetDirectory } from '../target-directory.ts';
 import type { ExpectedTicket } from './compare.ts';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { TargetHttpError } from '../../src/errors.ts';
+import { TargetHttpError } from '../../core/errors.ts';
 import type { TeamworkDeskClient } from '../client.ts';
 import type { TargetDirectory } from '../target-directory.ts';
 import type { TargetMessage, TargetTicket } from './compare.ts';

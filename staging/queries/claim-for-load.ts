@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { CanonicalByEntity, CanonicalEntity } from '../../transform/canonical.ts';
+import type { CanonicalByEntity, CanonicalEntity } from '../canonical.ts';
 
 export interface ClaimedRow<E extends CanonicalEntity> {
   sourceId: string;

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { CanonicalComment, CanonicalTicket } from '../../transform/canonical.ts';
+import type { CanonicalComment, CanonicalTicket } from '../canonical.ts';
 
 /**
  * Per ticket: the bytes its comment bodies take and its longest body, so the loader can tell a

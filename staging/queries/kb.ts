@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { CanonicalKbArticle } from '../../transform/canonical.ts';
+import type { CanonicalKbArticle } from '../canonical.ts';
 
 /** An article attachment as the KB loader sees it: fetched bytes (or why not) and its upload. */
 export interface KbAttachmentRow {

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { CanonicalEntity } from '../../transform/canonical.ts';
+import type { CanonicalEntity } from '../canonical.ts';
 
 /**
  * Whether deskport wrote the target record ('created': a rollback deletes it) or found it there

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { CanonicalRefByKind, CanonicalRefKind } from '../../transform/canonical.ts';
+import type { CanonicalRefByKind, CanonicalRefKind } from '../canonical.ts';
 import { contentHash } from './upsert-batch.ts';
 
 /** A reference record (group, custom field) as transform stages it. */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
-import type { CanonicalByEntity, CanonicalEntity } from '../../transform/canonical.ts';
+import type { CanonicalByEntity, CanonicalEntity } from '../canonical.ts';
 
 export interface StagedRow<E extends CanonicalEntity = CanonicalEntity> {
   entity: E;

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
-import { agentSeed, fieldSeed } from '../../src/demo.ts';
+import { agentSeed, fieldSeed } from '../../cli/demo.ts';
 import { startSandbox } from '../sandbox/index.ts';
 import { entities, type SandboxTicket } from '../sandbox-readback.ts';
 import { freshDatabase, services, tempDir } from '../helpers.ts';

@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { loadConfig } from '../../src/config.ts';
-import { ConfigError } from '../../src/errors.ts';
+import { loadConfig } from '../../core/config.ts';
+import { ConfigError } from '../../core/errors.ts';
 import { tempDir } from '../helpers.ts';
 
 test('token files: owner-only ones are read, group/world-readable ones refused without echoing the secret', () => {

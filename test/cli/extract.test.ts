@@ -10,8 +10,8 @@ import { createServer } from 'node:net';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
-import { createKafka, ensureTopics, rawTopic, RAW_ENTITIES } from '../../src/bus.ts';
-import { createLogger } from '../../src/log.ts';
+import { createKafka, ensureTopics, rawTopic, RAW_ENTITIES } from '../../core/bus.ts';
+import { createLogger } from '../../core/log.ts';
 import { createZendeskGenerator, jsonExportChunks } from '../fixtures/zendesk-data.ts';
 import { freshDatabase, services, tempDir } from '../helpers.ts';
 import { cliEnv, hasStack, runCli } from './helpers.ts';
@@ -58,7 +58,7 @@ after(async () => {
 
 test('extract: progress and metrics while running, Ctrl-C = interrupted, the next start resumes without loss', async () => {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'extract', '--metrics-port', String(port), '--progress-every', '0.2'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'cli/cli.ts', 'extract', '--metrics-port', String(port), '--progress-every', '0.2'], {
     cwd: ROOT, env: { PATH: process.env.PATH, HOME: process.env.HOME, DESKPORT_LOG_LEVEL: 'error', ...env },
   });
   let stderr = '';

@@ -11,7 +11,7 @@ export interface CliResult { code: number; stdout: string; stderr: string }
 
 export function runCli(args: string[], env: Record<string, string | undefined>, timeoutMs = 120_000): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
+    execFile(process.execPath, ['--import', 'tsx', 'cli/cli.ts', ...args], {
       cwd: ROOT, timeout: timeoutMs, maxBuffer: 32 * 1024 * 1024,
       env: { PATH: process.env.PATH, HOME: process.env.HOME, DESKPORT_LOG_LEVEL: 'error', ...env } as NodeJS.ProcessEnv,
     }, (err, stdout, stderr) => {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import { after, before, describe, test } from 'node:test';
-import { probeTarget } from '../../src/commands/probes.ts';
-import { DeskportError } from '../../src/errors.ts';
+import { probeTarget } from '../../cli/commands/probes.ts';
+import { DeskportError } from '../../core/errors.ts';
 import { testConfig } from '../helpers.ts';
 
 /**

@@ -1,6 +1,6 @@
 /** Compares the sandbox with a source, ticket by ticket, through staging's id map. */
 import assert from 'node:assert/strict';
-import { loadConfig } from '../../src/config.ts';
+import { loadConfig } from '../../core/config.ts';
 import type { Db } from '../../staging/index.ts';
 import { entities, type SandboxMessage, type SandboxTicket } from '../sandbox-readback.ts';
 

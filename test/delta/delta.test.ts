@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { agentSeed, fieldSeed } from '../../src/demo.ts';
+import { agentSeed, fieldSeed } from '../../cli/demo.ts';
 import { startZendeskServer, type ZendeskServer } from '../fixtures/zendesk-server/index.ts';
 import { startSandbox } from '../sandbox/index.ts';
 import { entities, type SandboxMessage } from '../sandbox-readback.ts';
@@ -48,7 +48,7 @@ describe('deskport delta against the Zendesk fixture server, the sandbox, Postgr
   });
 
   function deskport(...args: string[]): Promise<Cli> {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'cli/cli.ts', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => { out += d; });

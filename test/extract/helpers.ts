@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { endOffsets, groupCaughtUp } from '../../src/bus.ts';
-import type { Config } from '../../src/config.ts';
-import type { PipelineDeps } from '../../src/pipeline.ts';
+import { endOffsets, groupCaughtUp } from '../../core/bus.ts';
+import type { Config } from '../../core/config.ts';
+import type { PipelineDeps } from '../../cli/pipeline.ts';
 import type { Db } from '../../staging/index.ts';
 import { startTransform } from '../../transform/index.ts';
 

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { readNdjsonFile } from '../../extract/ndjson-export.ts';
 import { envelopeMessages } from '../../extract/raw-envelope.ts';
-import type { RawMessage } from '../../extract/sink.ts';
-import { readZendeskExport, type ExportRecord } from '../../extract/zendesk-export.ts';
+import type { ExportRecord, RawMessage } from '../../extract/records.ts';
+import { readZendeskExport } from '../../extract/zendesk-export.ts';
 import { tempDir } from '../helpers.ts';
 
 const dir = tempDir();

@@ -165,7 +165,7 @@ describe('Zendesk API extraction against the fixture server', () => {
     };
     (await import('node:fs')).writeFileSync(env.DESKPORT_CONFIG, JSON.stringify({ source: { pageSize: 40, retryBaseMs: 20 } }));
     const startChild = () => {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'extract/main.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, ['--import', 'tsx', 'cli/extract-main.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
       let err = '';
       child.stdout.on('data', (d) => { out += d; });
@@ -192,9 +192,9 @@ describe('Zendesk API extraction against the fixture server', () => {
       const printed = JSON.parse(last.output().out.trim().split('\n').at(-1)!);
       assert.equal(printed.runId, 1, 'the restart resumed the interrupted run');
 
-      const { createKafka } = await import('../../src/bus.ts');
-      const { createLogger } = await import('../../src/log.ts');
-      const { createRegistry } = await import('../../src/metrics.ts');
+      const { createKafka } = await import('../../core/bus.ts');
+      const { createLogger } = await import('../../core/log.ts');
+      const { createRegistry } = await import('../../core/metrics.ts');
       const log = createLogger({ level: process.env.DESKPORT_TEST_LOG ?? 'error' });
       const crashedDeps = { db: crashed.db, kafka: createKafka(svc.brokers, log), log, registry: createRegistry() };
       const cfg = testConfig({ topicPrefix: prefix, source: { kind: 'zendesk-api', url: server.url, email: EMAIL, apiToken: TOKEN, blobDir } });

@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { request } from 'undici';
 import { startBlobServer, type BlobServer } from '../../load/blob-server.ts';
-import { BlobStore } from '../../extract/blob-store.ts';
+import { BlobStore } from '../../staging/blob-store.ts';
 import { upsertAttachments, type AttachmentRow } from '../../staging/index.ts';
 import { startSandbox } from '../sandbox/index.ts';
 import { entities, type SandboxMessage, type SandboxTicket } from '../sandbox-readback.ts';

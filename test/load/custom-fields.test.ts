@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { fieldValuesForImport, resolveFieldValues, targetFieldsFrom } from '../../load/custom-fields.ts';
-import { CanonicalTicket, type CanonicalCustomField } from '../../transform/canonical.ts';
+import { CanonicalTicket, type CanonicalCustomField } from '../../staging/canonical.ts';
 
 // The target's fields as GET /customfields.json?includes=customfieldoptions lists them.
 const fields = targetFieldsFrom([

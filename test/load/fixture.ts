@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import type { BlobServer } from '../../load/blob-server.ts';
 import { Loader, type LoadSummary } from '../../load/loader.ts';
 import { TargetDirectory } from '../../load/target-directory.ts';
-import { agentSeed } from '../../src/demo.ts';
-import { connectTarget } from '../../src/target.ts';
-import { extractAndStage } from '../../src/pipeline.ts';
+import { agentSeed } from '../../cli/demo.ts';
+import { connectTarget } from '../../load/connect-target.ts';
+import { extractAndStage } from '../../cli/pipeline.ts';
 import { createRun } from '../../staging/index.ts';
-import type { Config, ConfigInput } from '../../src/config.ts';
+import type { Config, ConfigInput } from '../../core/config.ts';
 import { generateZendeskData, type ZendeskDataset } from '../fixtures/zendesk-data.ts';
 import { pipelineDeps, tempDir, testConfig } from '../helpers.ts';
 

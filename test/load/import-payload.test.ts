@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { buildImportTicket, type ImportContext } from '../../load/import-payload.ts';
 import { TargetDirectory } from '../../load/target-directory.ts';
-import { loadConfig } from '../../src/config.ts';
-import { CanonicalComment, CanonicalTicket, type CanonicalPerson } from '../../transform/canonical.ts';
+import { loadConfig } from '../../core/config.ts';
+import { CanonicalComment, CanonicalTicket, type CanonicalPerson } from '../../staging/canonical.ts';
 
 const person = (sourceId: string, role: 'agent' | 'customer', name: string, email: string | null): CanonicalPerson => ({
   sourceId, role, name, email, firstName: name.split(' ')[0]!, lastName: name.split(' ')[1] ?? '', companySourceId: null, phone: null,

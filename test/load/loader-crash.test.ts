@@ -11,7 +11,7 @@ import { agentsOf, dataset, KEY, stagedDataset } from './fixture.ts';
 
 /** Runs `deskport load --final` as its own process, the way an operator runs the stage. */
 function loaderProcess(staged: Awaited<ReturnType<typeof stagedDataset>>, targetUrl: string, configFile: string): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', '--config', configFile, 'load', '--final'], {
+  return spawn(process.execPath, ['--import', 'tsx', 'cli/cli.ts', '--config', configFile, 'load', '--final'], {
     env: {
       PATH: process.env.PATH, HOME: process.env.HOME,
       DATABASE_URL: staged.deps.databaseUrl, KAFKA_BROKERS: staged.deps.brokers.join(','),

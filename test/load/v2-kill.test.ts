@@ -49,7 +49,7 @@ describe('v2 fallback: kill -9 during the writes, then restart', () => {
       DESKPORT_WORK_DIR: join(dir.path, 'work'), DESKPORT_TARGET_URL: sandbox.url, DESKPORT_TARGET_API_KEY: KEY,
     };
     const load = () => {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'load', '--final'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, ['--import', 'tsx', 'cli/cli.ts', 'load', '--final'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
       let err = '';
       child.stderr.on('data', (d) => { err += d; });
       const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));

@@ -159,7 +159,7 @@ describe('docker-compose.yml', () => {
   });
 
   test('each stage service runs a command the CLI has, or an entry point that exists', () => {
-    const cli = readFileSync('src/cli.ts', 'utf8');
+    const cli = readFileSync('cli/cli.ts', 'utf8');
     const commands = new Set([...cli.matchAll(/\.command\('([a-z-]+)'\)/g)].map((m) => m[1]));
     for (const stage of ['extract', 'transform', 'load', 'serve', 'deskport']) {
       const svc = compose.services[stage] as { entrypoint?: string[]; command: string[] };

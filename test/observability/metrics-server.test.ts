@@ -2,12 +2,12 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { describe, test } from 'node:test';
-import { loadConfig } from '../../src/config.ts';
-import { ConfigError, DeskportError } from '../../src/errors.ts';
-import { createLogger } from '../../src/log.ts';
-import { counter, createRegistry } from '../../src/metrics.ts';
-import { maybeStartMetricsServer, startMetricsServer } from '../../src/metrics-server.ts';
-import { setRunState } from '../../src/run-state.ts';
+import { loadConfig } from '../../core/config.ts';
+import { ConfigError, DeskportError } from '../../core/errors.ts';
+import { createLogger } from '../../core/log.ts';
+import { counter, createRegistry } from '../../core/metrics.ts';
+import { maybeStartMetricsServer, startMetricsServer } from '../../core/metrics-server.ts';
+import { setRunState } from '../../core/run-state.ts';
 
 const log = createLogger({ level: 'silent' });
 

@@ -95,7 +95,7 @@ describe('Prometheus scraping a real run', () => {
     ]);
 
     run.start = Date.now() / 1000;
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'run'], {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'cli/cli.ts', 'run'], {
       env: {
         ...process.env,
         DATABASE_URL: database.url, KAFKA_BROKERS: brokers.join(','), DESKPORT_WORK_DIR: join(dir.path, 'work'),
@@ -107,7 +107,7 @@ describe('Prometheus scraping a real run', () => {
     child.stdout.on('data', (b: Buffer) => { run.output += b.toString(); });
     child.stderr.on('data', (b: Buffer) => { run.output += b.toString(); });
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    const extractChild = spawn(process.execPath, ['--import', 'tsx', 'extract/main.ts'], {
+    const extractChild = spawn(process.execPath, ['--import', 'tsx', 'cli/extract-main.ts'], {
       env: {
         ...process.env,
         DATABASE_URL: extractDb.url, KAFKA_BROKERS: brokers.join(','), DESKPORT_WORK_DIR: join(dir.path, 'work-extract'),
@@ -157,7 +157,7 @@ describe('Prometheus scraping a real run', () => {
   });
 
   test('the extract stage read the Zendesk API, attachments included', () => {
-    assert.equal(extract.code, 0, `extract/main.ts exited ${extract.code}:\n${extract.output.slice(-3000)}`);
+    assert.equal(extract.code, 0, `cli/extract-main.ts exited ${extract.code}:\n${extract.output.slice(-3000)}`);
     assert.ok(zendesk.stats.tooMany >= 1, 'the source answered 429');
     assert.ok(blobBytes() > 0, 'attachments are in the blob store');
   });

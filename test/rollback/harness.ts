@@ -9,7 +9,7 @@ export interface CliResult { code: number | null; stdout: string; stderr: string
 
 /** Starts `deskport <args>` the way an operator runs it; `done` resolves when it exits. */
 export function startCli(args: string[], env: Record<string, string>): { child: ChildProcess; done: Promise<CliResult> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'cli/cli.ts', ...args], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
-import { agentSeed } from '../../src/demo.ts';
+import { agentSeed } from '../../cli/demo.ts';
 import { generateZendeskData } from '../fixtures/zendesk-data.ts';
 import { freshDatabase, services, tempDir, uniqueName } from '../helpers.ts';
 import { startSandbox } from '../sandbox/index.ts';

@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parse } from 'csv-parse/sync';
 import { request } from 'undici';
-import { loadConfig } from '../../src/config.ts';
-import { ConfigError } from '../../src/errors.ts';
-import { CSV_COLUMNS, type RunReportDocument } from '../../src/report-files.ts';
-import { startServe, type ServeHandle } from '../../src/serve/index.ts';
+import { loadConfig } from '../../core/config.ts';
+import { ConfigError } from '../../core/errors.ts';
+import { CSV_COLUMNS, type RunReportDocument } from '../../serve/report-files.ts';
+import { startServe, type ServeHandle } from '../../serve/index.ts';
 import { completedRun, type CompletedRun } from './fixture.ts';
 
 /** JSON records as the CSV carries them: strings, empty for null. */
@@ -151,7 +151,7 @@ describe('deskport serve: binding and the bearer token', () => {
 
   test('with a token, every route but /healthz needs it, and the token never appears in answers', async () => {
     const { freshDatabase } = await import('../helpers.ts');
-    const { createRegistry } = await import('../../src/metrics.ts');
+    const { createRegistry } = await import('../../core/metrics.ts');
     const db = await freshDatabase();
     const token = 'serve-token-0123456789abcdef';
     const config = loadConfig({ env: { DESKPORT_SERVE_TOKEN: token } });

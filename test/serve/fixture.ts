@@ -2,10 +2,10 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runVerify } from '../../load/verify.ts';
-import type { Config, ConfigInput } from '../../src/config.ts';
-import { runPipeline } from '../../src/pipeline.ts';
-import type { RunReport } from '../../src/report.ts';
-import { connectTarget } from '../../src/target.ts';
+import type { Config, ConfigInput } from '../../core/config.ts';
+import { runPipeline } from '../../cli/pipeline.ts';
+import type { RunReport } from '../../cli/report.ts';
+import { connectTarget } from '../../load/connect-target.ts';
 import { generateZendeskData } from '../fixtures/zendesk-data.ts';
 import { pipelineDeps, tempDir, testConfig } from '../helpers.ts';
 import { startSandbox } from '../sandbox/index.ts';

@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { runVerify } from '../../load/verify.ts';
-import { connectTarget } from '../../src/target.ts';
-import { startServe, type ServeHandle } from '../../src/serve/index.ts';
+import { connectTarget } from '../../load/connect-target.ts';
+import { startServe, type ServeHandle } from '../../serve/index.ts';
 import { completedRun, type CompletedRun } from './fixture.ts';
 
 const CHROMIUM = '/usr/bin/chromium';

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { loadConfig } from '../../src/config.ts';
-import { ConfigError } from '../../src/errors.ts';
-import { MappingFileError, parseMappingText } from '../../transform/mapping-file.ts';
+import { loadConfig } from '../../core/config.ts';
+import { ConfigError } from '../../core/errors.ts';
+import { MappingFileError, parseMappingText } from '../../core/mapping-file.ts';
 import { tempDir } from '../helpers.ts';
 
 function problems(text: string): string[] {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { ensureTopics, rawTopic, RAW_ENTITIES } from '../../src/bus.ts';
+import { ensureTopics, rawTopic, RAW_ENTITIES } from '../../core/bus.ts';
 import { createRun } from '../../staging/index.ts';
 import { remapStaged } from '../../transform/remap.ts';
 import { stageAll } from '../extract/helpers.ts';

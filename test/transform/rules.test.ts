@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { ConfigInput } from '../../src/config.ts';
-import type { CanonicalComment, CanonicalPerson, CanonicalTicket } from '../../transform/canonical.ts';
+import type { ConfigInput } from '../../core/config.ts';
+import type { CanonicalComment, CanonicalPerson, CanonicalTicket } from '../../staging/canonical.ts';
 import { mapZendeskEnvelope } from '../../transform/map-record.ts';
 import { MapRefs } from '../../transform/refs.ts';
 import { mapGroup, mapTicketField } from '../../transform/zendesk.ts';

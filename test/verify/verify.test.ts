@@ -4,13 +4,13 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { runVerify } from '../../load/verify.ts';
-import { runPipeline } from '../../src/pipeline.ts';
-import { connectTarget } from '../../src/target.ts';
+import { runPipeline } from '../../cli/pipeline.ts';
+import { connectTarget } from '../../load/connect-target.ts';
 import { verifyResults } from '../../staging/index.ts';
 import { generateZendeskData } from '../fixtures/zendesk-data.ts';
 import { pipelineDeps, tempDir, testConfig } from '../helpers.ts';
 import { startSandbox } from '../sandbox/index.ts';
-import { fieldSeed } from '../../src/demo.ts';
+import { fieldSeed } from '../../cli/demo.ts';
 
 const KEY = 'verify-test-key';
 

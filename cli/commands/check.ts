@@ -1,0 +1,157 @@
+import { listAll, TargetDirectory, type TargetUser } from '../../load/target-directory.ts';
+import { preflightAgainstTarget, type PreflightResult } from '../../load/preflight.ts';
+import type { App } from '../app.ts';
+import { connectTarget } from '../../load/connect-target.ts';
+import { probeSource, probeTarget, type SourceProbe, type TargetProbe } from './probes.ts';
+import { ensureStaged } from './stage.ts';
+
+/**
+ * `deskport check` (R16): everything that would stop or spoil a migration, found before a single
+ * record is written. It works on staged data (agents, groups, fields, counts): when staging holds
+ * nothing for the source yet, it stages it first (extract + transform), so one command answers.
+ * Blocking problems give exit code 2; warnings and reminders do not.
+ */
+
+export interface InboxNote { id: number; name: string; email: string | null; autoReplyEnabled: boolean | null; happinessRatingEnabled: boolean | null }
+export interface CallEstimate {
+  companies: number; customers: number; importCalls: number; statusPatches: number; fieldPatches: number; kb: number; directory: number;
+  total: number;
+  /** Calls per minute the target allows now (X-Rate-Limit-Limit of check's own call). */
+  currentLimit: number;
+  currentMinutes: number;
+  raisedLimit: number;
+  raisedMinutes: number;
+}
+export interface CheckResult {
+  source: SourceProbe;
+  target: TargetProbe;
+  stagedRunId: number | null;
+  blocking: string[];
+  warnings: string[];
+  missingAgents: { sourceId: string; email: string | null }[];
+  invitedAgents: string[];
+  inactiveSourceAgents: { sourceId: string; email: string | null; tickets: number; comments: number }[];
+  inactiveTargetAgents: string[];
+  inboxes: InboxNote[];
+  estimate: CallEstimate;
+}
+
+const lc = (s: string) => s.toLowerCase();
+const isInvited = (u: TargetUser) => [u.status, u.state].some((s) => s !== undefined && ['invited', 'pending'].includes(lc(s)));
+const isInactive = (u: TargetUser) => [u.status, u.state].some((s) => s !== undefined && ['deleted', 'inactive', 'disabled', 'deactivated'].includes(lc(s)));
+
+/** The target calls the staged, not yet loaded records will cost, and how long at two limits. */
+export async function estimateCalls(app: App, rateLimit: number, raisedLimit: number): Promise<CallEstimate> {
+  const { db, config } = app;
+  const source = config.source.name;
+  const count = async (q: ReturnType<typeof db>) => Number(((await q.count<{ n: string }[]>('* as n'))[0]!).n);
+  const pending = (table: string) => db(table).where({ source }).whereIn('load_state', ['pending', 'loading']);
+  const companies = await count(pending('companies'));
+  const customers = await count(pending('people').whereNot({ role: 'agent' }));
+  const tickets = await count(pending('tickets'));
+  const batches = Math.ceil(tickets / config.target.importBatchSize);
+  // The import closes every ticket; one bulk PATCH per batch and per other final status sets it.
+  const byStatus = await pending('tickets').select(db.raw(`data->>'status' AS status`)).count<{ status: string; n: string }[]>('* as n').groupByRaw(`data->>'status'`);
+  const statusPatches = byStatus.filter((r) => lc(r.status ?? '') !== 'closed').reduce((sum, r) => sum + Math.min(Number(r.n), batches), 0);
+  // A ticket with custom-field values costs one v2 PATCH (the import does not take them).
+  // Empty values (and unmapped fields) are not sent, so only tickets with something to set count.
+  const fieldPatches = await count(pending('tickets').whereRaw(`EXISTS (SELECT 1 FROM jsonb_array_elements(coalesce(data->'customFields', '[]'::jsonb)) f
+    WHERE coalesce(f->'target', 'null'::jsonb) <> 'null'::jsonb AND coalesce(f->'value', 'null'::jsonb) NOT IN ('null'::jsonb, '""'::jsonb, 'false'::jsonb, '[]'::jsonb))`));
+  let kb = 0;
+  for (const table of ['kb_categories', 'kb_articles']) {
+    if (await db.schema.hasTable(table)) kb += await count(pending(table));
+  }
+  const directory = 5;
+  const total = companies + customers + batches + statusPatches + fieldPatches + kb + directory;
+  const minutes = (limit: number) => total / (limit * config.target.rateLimitCeiling) * (config.target.rateLimitWindowSeconds / 60);
+  return {
+    companies, customers, importCalls: batches, statusPatches, fieldPatches, kb, directory, total,
+    currentLimit: rateLimit, currentMinutes: minutes(rateLimit), raisedLimit, raisedMinutes: minutes(raisedLimit),
+  };
+}
+
+export async function runCheck(app: App, opts: { raisedLimit: number; refresh?: boolean; say?: (line: string) => void }): Promise<CheckResult> {
+  const { db, config } = app;
+  // Credentials first: a wrong key stops here with one sentence (probes throw DeskportErrors).
+  const source = await probeSource(config);
+  const target = await probeTarget(config);
+  const { runId: stagedRunId } = await ensureStaged(app, { refresh: opts.refresh, ...(opts.say ? { say: opts.say } : {}) });
+
+  const client = connectTarget(app, config);
+  try {
+    const directory = await TargetDirectory.read(client);
+    const pre: PreflightResult = await preflightAgainstTarget(db, config, directory, client);
+    const blocking = [...pre.errors];
+    const warnings = pre.warnings.filter((w) => !w.startsWith('agent '));
+
+    // Source agents with no target agent (R9, after the override map): without a fallback agent
+    // their tickets arrive unassigned and their notes are signed by whoever comes first.
+    const fallback = config.mapping.fallbackAgentEmail;
+    for (const a of pre.unmatchedAgents) {
+      const who = a.email ?? `#${a.sourceId} (no email)`;
+      if (fallback) warnings.push(`agent ${who} is not in the target: their tickets arrive unassigned, their messages signed by ${fallback} with an author header`);
+      else blocking.push(`agent ${who} is not in the target; invite them in Teamwork Desk, map them (agents.overrides) or set agents.fallback`);
+    }
+
+    const staged = await db('people').where({ source: config.source.name, role: 'agent' }).select('source_id', 'data');
+    const emails = new Set(staged.map((r: any) => lc(r.data.email ?? '')));
+    const invitedAgents = [...directory.agentsByEmail.values()].filter((u) => isInvited(u) && u.email && emails.has(lc(u.email))).map((u) => u.email!);
+    for (const e of invitedAgents) warnings.push(`agent ${e} was invited but has not accepted: ask them to accept before the run`);
+    const inactiveTargetAgents = [...directory.agentsByEmail.values()].filter((u) => isInactive(u) && u.email && emails.has(lc(u.email))).map((u) => u.email!);
+    for (const e of inactiveTargetAgents) blocking.push(`agent ${e} is deactivated in the target; reactivate them or map them to another agent (agents.overrides)`);
+
+    // Deactivated/deleted source agents: never matched, so what they own arrives without them.
+    const inactive = staged.filter((r: any) => !(r.data.active && !r.data.suspended));
+    const inactiveSourceAgents = [];
+    for (const r of inactive as any[]) {
+      const [{ n: tickets }] = await db('tickets').where({ source: config.source.name }).whereRaw(`data->>'assigneeSourceId' = ?`, [r.source_id]).count<{ n: string }[]>('* as n');
+      const [{ n: comments }] = await db('comments').where({ source: config.source.name }).whereRaw(`data->>'authorSourceId' = ?`, [r.source_id]).count<{ n: string }[]>('* as n');
+      inactiveSourceAgents.push({ sourceId: String(r.source_id), email: r.data.email ?? null, tickets: Number(tickets), comments: Number(comments) });
+    }
+
+    const rawInboxes = await listAll<{ id: number; name?: string; email?: string; autoReplyEnabled?: boolean; happinessRatingEnabled?: boolean }>(client, 'inboxes');
+    const inboxes: InboxNote[] = rawInboxes.map((i) => ({
+      id: i.id, name: i.name ?? `#${i.id}`, email: i.email ?? null,
+      autoReplyEnabled: typeof i.autoReplyEnabled === 'boolean' ? i.autoReplyEnabled : null,
+      happinessRatingEnabled: typeof i.happinessRatingEnabled === 'boolean' ? i.happinessRatingEnabled : null,
+    }));
+    const estimate = await estimateCalls(app, target.rateLimit ?? 120, opts.raisedLimit);
+    return { source, target, stagedRunId, blocking, warnings, missingAgents: pre.unmatchedAgents, invitedAgents, inactiveSourceAgents, inactiveTargetAgents, inboxes, estimate };
+  } finally {
+    await client.close();
+  }
+}
+
+function duration(minutes: number): string {
+  if (minutes < 1) return `${Math.max(1, Math.round(minutes * 60))} s`;
+  if (minutes < 90) return `${Math.round(minutes)} min`;
+  return `${(minutes / 60).toFixed(1)} h`;
+}
+
+export function formatCheck(r: CheckResult): string {
+  const out: string[] = [];
+  out.push(`source: ${r.source.detail}`);
+  out.push(`target: ${r.target.url} accepts the API key (as ${r.target.user?.email ?? 'unknown user'}); rate limit ${r.target.rateLimit ?? 'unknown (assumed 120)'} calls/min`);
+  if (r.stagedRunId !== null) out.push(`staged the source in run ${r.stagedRunId}`);
+  out.push('');
+  if (r.blocking.length > 0) {
+    out.push(`${r.blocking.length} problem${r.blocking.length === 1 ? '' : 's'} to fix before migrating:`, ...r.blocking.map((b) => `  ✗ ${b}`));
+  } else {
+    out.push('✓ nothing blocks the migration');
+  }
+  if (r.warnings.length > 0) out.push('', 'warnings:', ...r.warnings.map((w) => `  ! ${w}`));
+  if (r.inactiveSourceAgents.length > 0) {
+    out.push('', 'deactivated or deleted source agents (never matched; what they own arrives without them):');
+    for (const a of r.inactiveSourceAgents) out.push(`  - ${a.email ?? `#${a.sourceId}`}: assignee of ${a.tickets} ticket(s) (they arrive unassigned), author of ${a.comments} message(s) (signed by the fallback agent with an author header)`);
+  }
+  out.push('', 'before the run, in every target inbox turn off notifications, triggers, auto-replies and happiness surveys (Teamwork Desk has no import mode):');
+  for (const i of r.inboxes) {
+    const on = [i.autoReplyEnabled ? 'auto-reply is ON' : null, i.happinessRatingEnabled ? 'happiness survey is ON' : null].filter(Boolean);
+    out.push(`  - ${i.name}${i.email ? ` <${i.email}>` : ''}${on.length > 0 ? `: ${on.join(', ')} — turn it off` : ''}`);
+  }
+  const e = r.estimate;
+  out.push('', `estimated target calls: ${e.total} (companies ${e.companies}, customers ${e.customers}, ticket imports ${e.importCalls}, status PATCHes ${e.statusPatches}, custom-field PATCHes ${e.fieldPatches}, KB ${e.kb}, directory reads ${e.directory})`);
+  out.push(`  at the current limit of ${e.currentLimit}/min: about ${duration(e.currentMinutes)}`);
+  out.push(`  at a raised limit of ${e.raisedLimit}/min (ask Teamwork support; --raised-limit): about ${duration(e.raisedMinutes)}`);
+  return out.join('\n');
+}

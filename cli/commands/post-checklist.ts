@@ -1,0 +1,130 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { listAll, type TargetUser } from '../../load/target-directory.ts';
+import { getRun, kbChecklistFacts, latestRunId, reasonCounts, reconciliation, type KbChecklistFacts } from '../../staging/index.ts';
+import type { App } from '../app.ts';
+import { DeskportError, errorMessage } from '../../core/errors.ts';
+import { writeReportFiles } from '../../serve/report-files.ts';
+import { connectTarget } from '../../load/connect-target.ts';
+
+/**
+ * `deskport post-checklist` (R22): what deskport could not do itself after a run, as a markdown
+ * checklist filled in with the run's data — inboxes to switch back on, email forwarding per inbox,
+ * invited agents, records to review, KB links left as they were, article dates not kept. Printed
+ * and written next to the run's report files.
+ */
+
+interface TargetInbox { id: number; name?: string; email?: string; autoReplyEnabled?: boolean; happinessRatingEnabled?: boolean }
+export interface ChecklistData {
+  runId: number; kind: string; status: string;
+  inboxes: TargetInbox[] | null;
+  targetError: string | null;
+  forwarding: { mailbox: string; inbox: string; inboxEmail: string | null; tickets: number }[];
+  invited: string[];
+  totals: { entity: string; loaded: number; skipped: number; failed: number; rejected: number; missing: number }[];
+  reasons: { entity: string; state: string; reason: string; count: number }[];
+  reportDir: string;
+  /** What the KB loader could not do (staging/queries/kb-links.ts). */
+  kb: KbChecklistFacts;
+}
+
+const lc = (s: string) => s.toLowerCase();
+
+export async function collectChecklist(app: App, runIdOpt?: number): Promise<ChecklistData> {
+  const { db, config } = app;
+  const runId = runIdOpt ?? (await latestRunId(db, { finished: true }));
+  if (runId === undefined) throw new DeskportError('DESKPORT_NO_RUN', 'there is no finished run yet', { hint: 'Run `deskport demo` or `deskport run` first.' });
+  const run = await getRun(db, runId);
+  if (!run) throw new DeskportError('DESKPORT_NO_RUN', `there is no run ${runId}`, { hint: '`deskport status` lists the runs.' });
+  const source = config.source.name;
+
+  let inboxes: TargetInbox[] | null = null;
+  let invited: string[] = [];
+  let targetError: string | null = null;
+  if (config.target.url && config.target.apiKey) {
+    const client = connectTarget(app, config);
+    try {
+      inboxes = await listAll<TargetInbox>(client, 'inboxes');
+      const users = await listAll<TargetUser>(client, 'users');
+      invited = users.filter((u) => [u.status, u.state].some((s) => s !== undefined && ['invited', 'pending'].includes(lc(s))) && u.email).map((u) => u.email!);
+    } catch (err) {
+      targetError = errorMessage(err);
+    } finally {
+      await client.close();
+    }
+  } else {
+    targetError = 'no target configured (DESKPORT_TARGET_URL)';
+  }
+
+  // Where mail came in at the source, and the inbox routing sent those tickets to.
+  const defaultInbox = config.mapping.inboxes.default ?? inboxes?.find((i) => i.id === config.target.fallbackInboxId)?.name ?? inboxes?.[0]?.name ?? '(the fallback inbox)';
+  const routes = await db('tickets').where({ source }).whereRaw(`data->>'sourceMailbox' IS NOT NULL`)
+    .select(db.raw(`lower(data->>'sourceMailbox') AS mailbox`), db.raw(`data->'inbox'->>'name' AS inbox`)).count<{ mailbox: string; inbox: string | null; n: string }[]>('* as n')
+    .groupByRaw(`lower(data->>'sourceMailbox'), data->'inbox'->>'name'`).orderBy('mailbox');
+  const forwarding = routes.map((r) => {
+    const inbox = r.inbox ?? defaultInbox;
+    return { mailbox: r.mailbox, inbox, inboxEmail: inboxes?.find((i) => lc(i.name ?? '') === lc(inbox))?.email ?? null, tickets: Number(r.n) };
+  });
+
+  const totals = (await reconciliation(db, runId)).map((c) => ({ entity: c.entity, loaded: c.loaded, skipped: c.skipped, failed: c.failed, rejected: c.rejected, missing: c.missing }));
+  // Loads and demos finish rows another run staged: count what this run wrote too.
+  const own = await db('staged_records').where({ load_run_id: runId }).select('entity')
+    .select(db.raw(`count(*) FILTER (WHERE load_state = 'loaded')::int AS loaded`), db.raw(`count(*) FILTER (WHERE load_state = 'skipped')::int AS skipped`), db.raw(`count(*) FILTER (WHERE load_state = 'failed')::int AS failed`))
+    .groupBy('entity');
+  for (const o of own as any[]) {
+    const t = totals.find((x) => x.entity === o.entity);
+    if (!t) totals.push({ entity: o.entity, loaded: o.loaded, skipped: o.skipped, failed: o.failed, rejected: 0, missing: 0 });
+    else if (t.loaded + t.skipped + t.failed === 0) Object.assign(t, { loaded: o.loaded, skipped: o.skipped, failed: o.failed });
+  }
+  const files = await writeReportFiles(db, config.workDir, runId);
+  return {
+    runId, kind: run.kind, status: run.status, inboxes, targetError, forwarding, invited, totals,
+    reasons: await reasonCounts(db, runId), reportDir: files?.dir ?? join(config.workDir, 'reports', `run-${runId}`),
+    kb: await kbChecklistFacts(db, runId),
+  };
+}
+
+export function formatChecklist(d: ChecklistData): string {
+  const box = (text: string) => `- [ ] ${text}`;
+  const out = [`# Post-migration checklist — run ${d.runId} (${d.kind}, ${d.status})`, ''];
+  out.push('## Switch back on what was turned off for the migration', '');
+  if (d.inboxes) {
+    for (const i of d.inboxes) out.push(box(`Inbox **${i.name ?? `#${i.id}`}**${i.email ? ` <${i.email}>` : ''}: re-enable notifications, triggers, auto-replies${i.autoReplyEnabled ? ' (auto-reply is on already)' : ''} and the happiness survey${i.happinessRatingEnabled ? ' (on already)' : ''}`));
+  } else {
+    out.push(box(`Every inbox: re-enable notifications, triggers, auto-replies and happiness surveys (inbox list not read: ${d.targetError})`));
+  }
+  out.push('', '## Email forwarding: point each source mailbox at its inbox', '');
+  if (d.forwarding.length === 0) out.push(box('No source mailbox is known from the staged tickets: forward each support address of the old help desk to its Teamwork Desk inbox'));
+  for (const f of d.forwarding) out.push(box(`Forward **${f.mailbox}** → inbox **${f.inbox}**${f.inboxEmail ? ` <${f.inboxEmail}>` : ''} (${f.tickets} ticket(s) came in there)`));
+  out.push('', '## Agents who must accept their invitation', '');
+  if (d.invited.length === 0) out.push(d.targetError && !d.inboxes ? box(`Check for invited agents in Teamwork Desk (not read: ${d.targetError})`) : '- none: every agent of the target is active');
+  for (const e of d.invited) out.push(box(`${e} was invited (by the import or by hand) and has not accepted yet`));
+  out.push('', '## Records to review', '');
+  const review = d.totals.filter((t) => t.skipped + t.failed + t.rejected + t.missing > 0);
+  if (review.length === 0) out.push('- nothing skipped, failed, rejected or missing');
+  for (const t of review) out.push(box(`${t.entity}: ${t.failed} failed, ${t.skipped} skipped, ${t.rejected} rejected${t.missing > 0 ? `, **${t.missing} missing**` : ''}`));
+  if (d.reasons.length > 0) {
+    out.push('', '  By reason:');
+    for (const r of d.reasons.slice(0, 20)) out.push(`  - ${r.count} ${r.entity} ${r.state}: ${r.reason}`);
+  }
+  out.push('', `  Report files: ${d.reportDir} (report.json, records.csv, counts.csv). Retry failed ones with \`deskport load --retry-failed\`.`);
+  out.push('', '## Knowledge base', '');
+  const kb = d.kb;
+  if (kb.unrewrittenLinks.length === 0) out.push('- no link between articles was left pointing at the old help center');
+  for (const l of kb.unrewrittenLinks) {
+    out.push(box(`Article **${l.articleTitle ?? l.articleSourceId}**${l.articleTargetUrl ? ` (${l.articleTargetUrl})` : ''}: fix the link ${l.href}${l.reason ? ` — ${l.reason}` : ''}`));
+  }
+  for (const f of kb.attachmentsNotMigrated) out.push(box(`Article ${f.articleSourceId}: attachment ${f.fileName ?? '(unnamed)'} is not in the target (${f.reason})`));
+  if (kb.articlesWithSourceDatesOnly > 0) {
+    out.push(box(`${kb.articlesWithSourceDatesOnly} article(s) show the migration date: Help Docs takes no article dates; the originals are in staging (kb_articles.data->>'createdAt' / 'updatedAt') and report.json`));
+  }
+  if (kb.articlesWithLabels > 0) out.push(box(`${kb.articlesWithLabels} article(s) had Help Center labels, kept in staging only (kb_articles.data->'tags')`));
+  return out.join('\n') + '\n';
+}
+
+export async function writeChecklist(d: ChecklistData): Promise<string> {
+  await mkdir(d.reportDir, { recursive: true });
+  const file = join(d.reportDir, 'post-checklist.md');
+  await writeFile(file, formatChecklist(d));
+  return file;
+}
