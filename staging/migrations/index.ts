@@ -7,6 +7,9 @@ import * as m005 from './005_kb.ts';
 import * as m006 from './006_rollback.ts';
 import * as m007 from './007_v2_writes.ts';
 import * as m008 from './008_raw_json.ts';
+import * as m013 from './013_mapping_hash.ts';
+import * as m014 from './014_kept_assignee.ts';
+import * as m015 from './015_kb_category_urls.ts';
 
 /** Numbered migrations, never edited after they land; add a new file for every change. */
 const MIGRATIONS: Record<string, Knex.Migration> = {
@@ -18,6 +21,9 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '006_rollback': m006,
   '007_v2_writes': m007,
   '008_raw_json': m008,
+  '013_mapping_hash': m013,
+  '014_kept_assignee': m014,
+  '015_kb_category_urls': m015,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {
