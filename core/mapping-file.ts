@@ -98,6 +98,22 @@ export const EnrichOptions = z.strictObject({
 }).prefault({});
 export type EnrichOptions = z.infer<typeof EnrichOptions>;
 
+/**
+ * R9: what a ticket keeps when its source assignee is not an agent of the target (deleted in the
+ * source, never invited): a `<source>-assignee:<email>` tag, a line in the first message's header,
+ * both, nothing — or an agent's email, to assign such tickets to that agent (the original still
+ * kept as tag and header).
+ */
+const UNMATCHED_MODES = ['tag', 'header', 'both', 'none'];
+export const UnmatchedAssignee = z.string().trim().refine((v) => UNMATCHED_MODES.includes(v) || z.email().safeParse(v).success, {
+  message: 'expected tag, header, both, none, or the email of an agent of the target',
+});
+export type UnmatchedAssignee = z.infer<typeof UnmatchedAssignee>;
+
+/** R8: where Help Center labels go (Help Docs articles have no tags): the description, a footer line, or nowhere. */
+export const KbLabels = z.enum(['description', 'footer', 'none']);
+export type KbLabels = z.infer<typeof KbLabels>;
+
 /** The fields `config.mapping` gains beside the historical flat maps (see core/config.ts). */
 export const MappingExtras = {
   /** The mapping file (YAML or JSON); env DESKPORT_MAPPING. */
@@ -110,6 +126,9 @@ export const MappingExtras = {
   inboxes: InboxOptions.prefault({}),
   filters: FilterOptions.default({}),
   enrich: EnrichOptions,
+  unmatchedAssignee: UnmatchedAssignee.default('both'),
+  /** Unset: `target.kbLabelsInDescription` decides (its old alias), else 'description' (core/config.ts kbLabelsMode). */
+  kbLabels: KbLabels.optional(),
 };
 
 const statusName = z.enum(['Active', 'Waiting on customer', 'On-hold', 'Solved', 'Closed', 'Spam']);
@@ -122,6 +141,7 @@ export const MappingFile = z.strictObject({
     overrides: z.record(z.string(), z.email()).optional(),
     /** Signs notes whose author is not an agent of the target. */
     fallback: z.email().optional(),
+    unmatchedAssignee: UnmatchedAssignee.optional(),
   }).optional(),
   statuses: z.strictObject({ map: z.record(z.string(), statusName).optional(), default: statusName.optional() }).optional(),
   priorities: table(z.string().min(1)).optional(),
@@ -132,6 +152,7 @@ export const MappingFile = z.strictObject({
   tags: z.strictObject({ extra: z.array(z.string().min(1)).optional() }).optional(),
   customers: z.strictObject({ placeholderEmailDomain: z.string().min(3).optional() }).optional(),
   enrich: EnrichOptions.optional(),
+  kb: z.strictObject({ labels: KbLabels.optional() }).optional(),
 });
 export type MappingFile = z.infer<typeof MappingFile>;
 
@@ -153,6 +174,9 @@ export function mappingFileToConfig(f: MappingFile): Record<string, unknown> {
   set('extraTags', f.tags?.extra);
   set('placeholderEmailDomain', f.customers?.placeholderEmailDomain);
   set('enrich', f.enrich);
+  set('unmatchedAssignee', typeof f.agents?.unmatchedAssignee === 'string' && f.agents.unmatchedAssignee.includes('@')
+    ? f.agents.unmatchedAssignee.trim().toLowerCase() : f.agents?.unmatchedAssignee);
+  set('kbLabels', f.kb?.labels);
   return out;
 }
 

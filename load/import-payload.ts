@@ -3,7 +3,8 @@ import { DeskportError } from '../core/errors.ts';
 import { escapeHtml, IMG_TAG, imgSrc } from '../core/html.ts';
 import type { LoadAttachment } from '../staging/index.ts';
 import type { CanonicalComment, CanonicalPerson, CanonicalTicket } from '../staging/canonical.ts';
-import type { TargetDirectory } from './target-directory.ts';
+import { keptAssignee, keptAssigneeHeader, targetAgentOf } from './original-assignee.ts';
+import type { TargetDirectory, TargetUser } from './target-directory.ts';
 
 /** Teamwork Desk's limit on one reply or note (account limits page). */
 export const MAX_BODY_CHARS = 1_038_336;
@@ -67,24 +68,32 @@ function asCustomer(ctx: ImportContext, sourceId: string): ImportUser {
   };
 }
 
+/** A target agent as the import names it. */
+function importAgent(target: TargetUser, p?: CanonicalPerson): ImportUser {
+  return { email: target.email!.toLowerCase(), firstName: target.firstName ?? p?.firstName ?? '', lastName: target.lastName ?? p?.lastName ?? '', type: 'user' };
+}
+
 /** A source agent as a target agent, only when the target has that agent (R9: never invent agents). */
 function asAgent(ctx: ImportContext, sourceId: string | null): ImportUser | undefined {
   if (sourceId === null) return undefined;
   const p = ctx.people.get(sourceId);
-  if (!p || p.role !== 'agent') return undefined;
-  const target = ctx.directory.agent(p.email);
-  if (!target) return undefined;
-  return { email: target.email!.toLowerCase(), firstName: target.firstName ?? p.firstName, lastName: target.lastName ?? p.lastName, type: 'user' };
+  const target = targetAgentOf(ctx.directory, p);
+  return target ? importAgent(target, p) : undefined;
 }
 
 
-/** R2: when the target cannot carry the original author, a header at the top of the body does. */
+/**
+ * R2: when the target cannot carry the original author, a header at the top of the body does.
+ * Someone without an email (a phone-only caller) is named with their phone, the one handle the
+ * source has for them.
+ */
 export function authorHeader(person: CanonicalPerson | undefined, authorSourceId: string | null, createdAt: string): string {
-  const who = person ? `${person.name}${person.email ? ` <${person.email}>` : ''}` : `unknown user ${authorSourceId ?? ''}`.trim();
+  const handle = person?.email ? ` <${person.email}>` : person?.phone ? ` (phone ${person.phone})` : '';
+  const who = person ? `${person.name || `user ${person.sourceId}`}${handle}` : `unknown user ${authorSourceId ?? ''}`.trim();
   return `<p><em>Originally written by ${escapeHtml(who)} on ${escapeHtml(createdAt)}</em></p>`;
 }
 
-function thread(ctx: ImportContext, c: CanonicalComment, cc: string[], ccHeader: boolean): ImportThread[] {
+function thread(ctx: ImportContext, c: CanonicalComment, cc: string[], ccHeader: boolean, assigneeLine: string): ImportThread[] {
   const author = c.authorSourceId ? ctx.people.get(c.authorSourceId) : undefined;
   const agent = asAgent(ctx, c.authorSourceId);
   // A private note by a customer, or anything by an agent the target does not have, is signed
@@ -92,10 +101,12 @@ function thread(ctx: ImportContext, c: CanonicalComment, cc: string[], ccHeader:
   // header everywhere.
   const createdBy: ImportUser = agent
     ?? (author && author.role === 'customer' && c.public ? asCustomer(ctx, author.sourceId) : ctx.fallbackAgent);
-  let body = c.bodyHtml;
+  let body = assigneeLine + c.bodyHtml;
   // R6 option: the CCs also listed at the top of the first message.
   if (ccHeader && cc.length > 0) body = `<p><em>CC: ${cc.map(escapeHtml).join(', ')}</em></p>` + body;
-  if (createdBy === ctx.fallbackAgent || c.authorHeader) body = authorHeader(author, c.authorSourceId, c.createdAt) + body;
+  // A customer without an email is signed as a placeholder address, which is not them: the header names them.
+  const signedAsThem = createdBy !== ctx.fallbackAgent && !(author && !agent && !author.email);
+  if (!signedAsThem || c.authorHeader) body = authorHeader(author, c.authorSourceId, c.createdAt) + body;
   const files = attachmentsOf(ctx, c);
   body = files.body(body);
   const groups = files.groups;
@@ -173,7 +184,11 @@ function attachmentsOf(ctx: ImportContext, c: CanonicalComment): { groups: Impor
 export function buildImportTicket(ctx: ImportContext, t: CanonicalTicket, comments: CanonicalComment[]): ImportTicket {
   const ordered = [...comments].sort((a, b) => a.position - b.position);
   const cc = t.ccSourceIds.map((id) => ctx.people.get(id)?.email).filter((e): e is string => !!e);
-  const assignedTo = asAgent(ctx, t.assigneeSourceId);
+  // R9: an assignee the target has no agent for is kept on the ticket (load/original-assignee.ts).
+  const kept = keptAssignee(t, ctx.people, ctx.directory, ctx.mapping, ctx.source);
+  const fallback = kept?.assignedTo ? ctx.directory.agent(kept.assignedTo) : undefined;
+  const assignedTo = asAgent(ctx, t.assigneeSourceId) ?? (fallback ? importAgent(fallback) : undefined);
+  const assigneeLine = keptAssigneeHeader(kept);
   const emailSource = routedInboxEmail(ctx, t);
   return {
     id: Number(t.sourceId),
@@ -183,11 +198,11 @@ export function buildImportTicket(ctx: ImportContext, t: CanonicalTicket, commen
     ...(emailSource ? { emailSource } : {}),
     ...(t.priority ? { priority: t.priority } : {}),
     ...(t.type ? { type: t.type } : {}),
-    tags: t.tags,
+    tags: kept?.tag && !t.tags.includes(kept.tag) ? [...t.tags, kept.tag] : t.tags,
     createdAt: t.createdAt,
     updatedAt: t.updatedAt,
-    // R6: the ticket's CCs ride on its first message.
-    threads: ordered.flatMap((c, i) => thread(ctx, c, i === 0 ? cc : [], i === 0 && t.ccHeader).map((th) => checkLength(c.sourceId, th))),
+    // R6: the ticket's CCs ride on its first message, as does the original assignee's line.
+    threads: ordered.flatMap((c, i) => thread(ctx, c, i === 0 ? cc : [], i === 0 && t.ccHeader, i === 0 ? assigneeLine : '').map((th) => checkLength(c.sourceId, th))),
   };
 }
 

@@ -6,7 +6,7 @@ import { DeskportError, errorMessage, TargetHttpError } from '../core/errors.ts'
 import type { Logger } from '../core/log.ts';
 import { counter } from '../core/metrics.ts';
 import {
-  attachmentsOfComments, claimForLoad, commentsOfTickets, loadingCount, failOrphanComments, importSourceFor, markFailed, markLoaded, markSkipped, ONLY_ON_SKIPPED_REASON, peopleOnlySkippedTickets, pendingCounts, refsOfKind, renewClaims, stagedBySourceIds, targetIds,
+  attachmentsOfComments, claimForLoad, recordKeptAssignees, commentsOfTickets, loadingCount, failOrphanComments, importSourceFor, markFailed, markLoaded, markSkipped, ONLY_ON_SKIPPED_REASON, peopleOnlySkippedTickets, pendingCounts, refsOfKind, renewClaims, stagedBySourceIds, targetIds,
   ticketsNotReady, type ClaimedRow, type Db, type IdOrigin,
 } from '../staging/index.ts';
 import type { CanonicalCompany, CanonicalCustomField, CanonicalEntity, CanonicalPerson, CanonicalTicket } from '../staging/canonical.ts';
@@ -16,6 +16,7 @@ import { buildImportTicket, type ImportContext, type ImportTicket, type ImportUs
 import type { BlobServer } from './blob-server.ts';
 import { chunks, forEachLimit } from './concurrency.ts';
 import { loadKnowledgeBase } from './kb-loader.ts';
+import { keptAssignee } from './original-assignee.ts';
 import { V2Fallback } from './v2-fallback.ts';
 import { LoadProgress } from './progress.ts';
 import { listAll, type TargetDirectory } from './target-directory.ts';
@@ -304,6 +305,7 @@ export class Loader {
   }
 
   private async loadTickets(claimed: ClaimedRow<'tickets'>[], runId: number): Promise<void> {
+    await this.recordKeptAssignees(claimed);
     // Tickets too big for the import (or already started on v2) are written through v2 instead.
     const rows = await this.v2.take(claimed, runId);
     if (rows.length === 0) return;
@@ -348,6 +350,23 @@ export class Loader {
     if (tickets.length > 0) await this.importTickets(tickets, payloads, runId, fieldValues);
   }
 
+
+  /**
+   * Issue 16.2: what each ticket keeps of a source assignee the target has no agent for, recorded
+   * before the write (the report reads it for the tickets that loaded). A fallback agent the target
+   * lacks is the ticket's own failure, raised again by the payload builder with its reason.
+   */
+  private async recordKeptAssignees(rows: ClaimedRow<'tickets'>[]): Promise<void> {
+    const ids = rows.map((r) => r.data.assigneeSourceId).filter((x): x is string => x !== null);
+    const people = await stagedBySourceIds(this.deps.db, 'people', this.source, ids);
+    await recordKeptAssignees(this.deps.db, this.source, rows.map((r) => {
+      try {
+        return { sourceId: r.sourceId, kept: keptAssignee(r.data, people, this.deps.directory, this.config.mapping, this.source) };
+      } catch {
+        return { sourceId: r.sourceId, kept: null };
+      }
+    }));
+  }
 
   /** One import call for the batch; a rejected batch is split so one bad ticket fails alone. */
   private async importTickets(tickets: CanonicalTicket[], payloads: ImportTicket[], runId: number, fieldValues: Map<string, FieldValue[]>): Promise<void> {

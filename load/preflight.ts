@@ -49,6 +49,7 @@ export function preflight(m: Config['mapping'], source: PreflightSource, target:
 
   // Agents (R9).
   if (m.fallbackAgentEmail && !agents.has(lc(m.fallbackAgentEmail))) errors.push(`agents.fallback: ${m.fallbackAgentEmail} is not an agent of the target`);
+  if (m.unmatchedAssignee.includes('@') && !agents.has(lc(m.unmatchedAssignee))) errors.push(`agents.unmatchedAssignee: ${m.unmatchedAssignee} is not an agent of the target`);
   const sourceAgentEmails = new Set(source.agents.map((a) => lc(a.sourceEmail ?? a.email ?? '')));
   for (const [from, to] of Object.entries(m.agentOverrides)) {
     if (!agents.has(lc(to))) errors.push(`agents.overrides.${from}: ${to} is not an agent of the target`);

@@ -117,7 +117,7 @@ export class V2Writer {
           customerEmail: head.customer.email, inboxId,
           statusId: this.deps.directory.status(t.status)?.id,
           priorityId: await this.refs.priority(t.priority), typeId: await this.refs.type(t.type),
-          agentId: agent?.id, tagIds: await this.refs.tags(t.tags), fileIds, customfields: values,
+          agentId: agent?.id, tagIds: await this.refs.tags(head.tags), fileIds, customfields: values,
         });
         firstMessageId = created.messageId;
         return created.ticketId;
@@ -225,7 +225,9 @@ export class V2Writer {
         ...c, authorHeader: true, attachments: k === 0 ? c.attachments : [],
         bodyHtml: chunks.length > 1 ? `${chunk}<p><em>(part ${k + 1} of ${chunks.length})</em></p>` : chunk,
       };
-      const ticket = { ...t, ccSourceIds: first && k === 0 ? t.ccSourceIds : [], ccHeader: true };
+      // Only the ticket's first message carries its CC line and its original assignee's line.
+      const head = first && k === 0;
+      const ticket = { ...t, ccSourceIds: head ? t.ccSourceIds : [], assigneeSourceId: head ? t.assigneeSourceId : null, ccHeader: true };
       const threads = buildImportTicket(k === 0 ? ctx : { ...ctx, attachments: new Map() }, ticket, [piece]).threads;
       for (const th of threads) {
         out.push({

@@ -2,8 +2,8 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import {
-  getRun, latestVerification, reasonCounts, reconciliation, runRecords, verifyResults,
-  type Db, type ReasonRow, type ReconciliationRow, type RecordRow, type VerificationRow, type VerifyResult,
+  getRun, keptAssigneesOfRun, latestVerification, reasonCounts, reconciliation, runRecords, verifyResults,
+  type Db, type KeptAssigneeTicket, type ReasonRow, type ReconciliationRow, type RecordRow, type VerificationRow, type VerifyResult,
 } from '../staging/index.ts';
 
 /** The report of a run as JSON: what the API serves and what the report files hold. */
@@ -18,6 +18,8 @@ export interface RunReportDocument {
   counts: ReconciliationRow[];
   reasons: ReasonRow[];
   records: RecordRow[];
+  /** Tickets whose source assignee is not an agent of the target, and what each kept of them (issue 16.2). */
+  keptAssignees: { total: number; tickets: KeptAssigneeTicket[] };
   verify: { verification: VerificationRow; problems: VerifyResult[] } | null;
 }
 
@@ -25,6 +27,7 @@ export interface RunReportDocument {
 export const CSV_COLUMNS = [
   ['entity', 'entity'], ['source', 'source'], ['source_id', 'sourceId'], ['target_id', 'targetId'], ['status', 'status'],
   ['reason', 'reason'], ['ticket_source_id', 'ticketSourceId'], ['target_ticket_id', 'targetTicketId'], ['attempts', 'attempts'],
+  ['original_assignee', 'originalAssignee'],
 ] as const;
 
 export async function buildRunReport(db: Db, runId: number): Promise<RunReportDocument | undefined> {
@@ -41,6 +44,7 @@ export async function buildRunReport(db: Db, runId: number): Promise<RunReportDo
     counts,
     reasons: await reasonCounts(db, runId),
     records: (await runRecords(db, runId)).records,
+    keptAssignees: await keptAssigneesOfRun(db, runId),
     verify: verification ? { verification, problems: await verifyResults(db, verification.id) } : null,
   };
 }

@@ -20,7 +20,7 @@ export const record = {
   type: 'object',
   properties: {
     entity: str, source: str, sourceId: str, targetId: nstr, status: { type: 'string', enum: ['pending', 'loading', 'loaded', 'skipped', 'failed', 'rejected'] },
-    reason: nstr, ticketSourceId: nstr, targetTicketId: nstr, attempts: int,
+    reason: nstr, ticketSourceId: nstr, targetTicketId: nstr, attempts: int, originalAssignee: nstr,
   },
 } as const;
 

@@ -51,3 +51,5 @@ export * from './queries/delta.ts';
 export * from './queries/kb.ts';
 export * from './queries/kb-links.ts';
 export * from './queries/people-only-on-skipped.ts';
+export * from './queries/kept-assignees.ts';
+export * from './queries/stale-mapping.ts';

@@ -53,6 +53,8 @@ export async function starterMapping(db: Knex, config: Config, target: TargetNam
     'agents:',
     '  overrides: {}',
     `  # fallback: ${m.fallbackAgentEmail ?? 'someone@your-site.example'}`,
+    '  # A ticket whose assignee has no agent in the target keeps them: tag | header | both | none, or an agent\'s email to assign it to.',
+    `  unmatchedAssignee: ${m.unmatchedAssignee}`,
     '',
     '# R11: source value → Teamwork Desk name.',
     ...targetList('statuses', target?.statuses),
@@ -96,6 +98,10 @@ export async function starterMapping(db: Knex, config: Config, target: TargetNam
     '  itsm: true',
     '  inlineImages: inline    # inline | attachment',
     '  organizations: true',
+    '',
+    '# R8: Help Center labels (Help Docs articles have no tags): description | footer | none.',
+    'kb:',
+    `  labels: ${m.kbLabels ?? 'description'}`,
     '',
   ];
   const text = lines.join('\n');

@@ -4,6 +4,7 @@ import type { App } from '../app.ts';
 import { connectTarget } from '../../load/connect-target.ts';
 import { probeSource, probeTarget, type SourceProbe, type TargetProbe } from './probes.ts';
 import { ensureStaged } from './stage.ts';
+import { ensureCurrentMapping } from '../current-mapping.ts';
 
 /**
  * `deskport check` (R16): everything that would stop or spoil a migration, found before a single
@@ -30,7 +31,8 @@ export interface CheckResult {
   warnings: string[];
   missingAgents: { sourceId: string; email: string | null }[];
   invitedAgents: string[];
-  inactiveSourceAgents: { sourceId: string; email: string | null; tickets: number; comments: number }[];
+  /** Deactivated, suspended or deleted source agents, with what the load will really do with what they own. */
+  inactiveSourceAgents: { sourceId: string; email: string | null; tickets: number; comments: number; ticketsFate: string; messagesFate: string }[];
   inactiveTargetAgents: string[];
   inboxes: InboxNote[];
   estimate: CallEstimate;
@@ -76,6 +78,8 @@ export async function runCheck(app: App, opts: { raisedLimit: number; refresh?: 
   const source = await probeSource(config);
   const target = await probeTarget(config);
   const { runId: stagedRunId } = await ensureStaged(app, { refresh: opts.refresh, ...(opts.say ? { say: opts.say } : {}) });
+  // The estimates and the lists below read staging: map it with the mapping as it is now.
+  await ensureCurrentMapping(app, config, opts.say);
 
   const client = connectTarget(app, config);
   try {
@@ -85,11 +89,11 @@ export async function runCheck(app: App, opts: { raisedLimit: number; refresh?: 
     const warnings = pre.warnings.filter((w) => !w.startsWith('agent '));
 
     // Source agents with no target agent (R9, after the override map): without a fallback agent
-    // their tickets arrive unassigned and their notes are signed by whoever comes first.
+    // their notes are signed by whoever comes first; their tickets keep them as agents.unmatchedAssignee says.
     const fallback = config.mapping.fallbackAgentEmail;
     for (const a of pre.unmatchedAgents) {
       const who = a.email ?? `#${a.sourceId} (no email)`;
-      if (fallback) warnings.push(`agent ${who} is not in the target: their tickets arrive unassigned, their messages signed by ${fallback} with an author header`);
+      if (fallback) warnings.push(`agent ${who} is not in the target: their tickets ${unmatchedTicketsFate(config, a.email ?? a.sourceId)}; their messages are signed by ${fallback} with an author header`);
       else blocking.push(`agent ${who} is not in the target; invite them in Teamwork Desk, map them (agents.overrides) or set agents.fallback`);
     }
 
@@ -100,13 +104,23 @@ export async function runCheck(app: App, opts: { raisedLimit: number; refresh?: 
     const inactiveTargetAgents = [...directory.agentsByEmail.values()].filter((u) => isInactive(u) && u.email && emails.has(lc(u.email))).map((u) => u.email!);
     for (const e of inactiveTargetAgents) blocking.push(`agent ${e} is deactivated in the target; reactivate them or map them to another agent (agents.overrides)`);
 
-    // Deactivated/deleted source agents: never matched, so what they own arrives without them.
+    // Deactivated, suspended or deleted source agents: what the load will do with what they own.
+    // The loader matches by email whatever the source says of them, so an address the target has
+    // as an active agent is assigned and signs as before (R9).
     const inactive = staged.filter((r: any) => !(r.data.active && !r.data.suspended));
     const inactiveSourceAgents = [];
+    const signer = fallback ?? [...directory.agentsByEmail.values()].find((u) => u.state !== 'deleted')?.email ?? '(no agent in the target)';
     for (const r of inactive as any[]) {
       const [{ n: tickets }] = await db('tickets').where({ source: config.source.name }).whereRaw(`data->>'assigneeSourceId' = ?`, [r.source_id]).count<{ n: string }[]>('* as n');
       const [{ n: comments }] = await db('comments').where({ source: config.source.name }).whereRaw(`data->>'authorSourceId' = ?`, [r.source_id]).count<{ n: string }[]>('* as n');
-      inactiveSourceAgents.push({ sourceId: String(r.source_id), email: r.data.email ?? null, tickets: Number(tickets), comments: Number(comments) });
+      const target = directory.agent(r.data.email);
+      const email: string | null = r.data.email ?? null;
+      const fate = !target
+        ? { ticketsFate: unmatchedTicketsFate(config, r.data.sourceEmail ?? email ?? String(r.source_id)), messagesFate: `signed by ${signer} with an author header` }
+        : isInactive(target)
+          ? { ticketsFate: `assigned to ${target.email}, who is deactivated in the target (blocking above)`, messagesFate: `signed as ${target.email}` }
+          : { ticketsFate: `assigned to ${target.email} (an active agent of the target has this address)`, messagesFate: `signed as ${target.email}` };
+      inactiveSourceAgents.push({ sourceId: String(r.source_id), email, tickets: Number(tickets), comments: Number(comments), ...fate });
     }
 
     const rawInboxes = await listAll<{ id: number; name?: string; email?: string; autoReplyEnabled?: boolean; happinessRatingEnabled?: boolean }>(client, 'inboxes');
@@ -119,6 +133,20 @@ export async function runCheck(app: App, opts: { raisedLimit: number; refresh?: 
     return { source, target, stagedRunId, blocking, warnings, missingAgents: pre.unmatchedAgents, invitedAgents, inactiveSourceAgents, inactiveTargetAgents, inboxes, estimate };
   } finally {
     await client.close();
+  }
+}
+
+/** What the load does with the tickets of an assignee the target has no agent for (agents.unmatchedAssignee). */
+function unmatchedTicketsFate(config: App['config'], who: string): string {
+  const mode = config.mapping.unmatchedAssignee;
+  const tag = `the tag ${config.source.name}-assignee:${who}`;
+  const header = `"Originally assigned to …" in their first message`;
+  switch (mode) {
+    case 'tag': return `arrive unassigned with ${tag}`;
+    case 'header': return `arrive unassigned with ${header}`;
+    case 'both': return `arrive unassigned with ${tag} and ${header}`;
+    case 'none': return 'arrive unassigned and nothing says whose they were (agents.unmatchedAssignee: none)';
+    default: return `are assigned to ${mode}, with ${tag} and ${header}`;
   }
 }
 
@@ -141,8 +169,8 @@ export function formatCheck(r: CheckResult): string {
   }
   if (r.warnings.length > 0) out.push('', 'warnings:', ...r.warnings.map((w) => `  ! ${w}`));
   if (r.inactiveSourceAgents.length > 0) {
-    out.push('', 'deactivated or deleted source agents (never matched; what they own arrives without them):');
-    for (const a of r.inactiveSourceAgents) out.push(`  - ${a.email ?? `#${a.sourceId}`}: assignee of ${a.tickets} ticket(s) (they arrive unassigned), author of ${a.comments} message(s) (signed by the fallback agent with an author header)`);
+    out.push('', 'deactivated, suspended or deleted source agents, and what the load does with what they own:');
+    for (const a of r.inactiveSourceAgents) out.push(`  - ${a.email ?? `#${a.sourceId}`}: assignee of ${a.tickets} ticket(s) — ${a.ticketsFate}; author of ${a.comments} message(s) — ${a.messagesFate}`);
   }
   out.push('', 'before the run, in every target inbox turn off notifications, triggers, auto-replies and happiness surveys (Teamwork Desk has no import mode):');
   for (const i of r.inboxes) {

@@ -1,9 +1,11 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { listAll, type TargetUser } from '../../load/target-directory.ts';
-import { getRun, kbChecklistFacts, latestRunId, reasonCounts, reconciliation, type KbChecklistFacts } from '../../staging/index.ts';
+import { getRun, kbChecklistFacts, keptAssigneesOfRun, latestRunId, reasonCounts, reconciliation, type KbChecklistFacts, type KeptAssigneeTicket } from '../../staging/index.ts';
 import type { App } from '../app.ts';
+import { kbLabelsMode } from '../../core/config.ts';
 import { DeskportError, errorMessage } from '../../core/errors.ts';
+import { describeKept } from '../../load/original-assignee.ts';
 import { writeReportFiles } from '../../serve/report-files.ts';
 import { connectTarget } from '../../load/connect-target.ts';
 
@@ -26,7 +28,16 @@ export interface ChecklistData {
   reportDir: string;
   /** What the KB loader could not do (staging/queries/kb-links.ts). */
   kb: KbChecklistFacts;
+  /** Where Help Center labels went (kb.labels). */
+  kbLabels: 'description' | 'footer' | 'none';
+  /** Tickets whose source assignee is not an agent of the target (issue 16.2): the first CHECKLIST_TICKETS of them. */
+  keptAssignees: { total: number; tickets: KeptAssigneeTicket[] };
+  /** The target's base URL, for ticket links. */
+  targetUrl: string | null;
 }
+
+/** At most this many tickets are listed one by one; the rest are in records.csv. */
+const CHECKLIST_TICKETS = 100;
 
 const lc = (s: string) => s.toLowerCase();
 
@@ -80,7 +91,9 @@ export async function collectChecklist(app: App, runIdOpt?: number): Promise<Che
   return {
     runId, kind: run.kind, status: run.status, inboxes, targetError, forwarding, invited, totals,
     reasons: await reasonCounts(db, runId), reportDir: files?.dir ?? join(config.workDir, 'reports', `run-${runId}`),
-    kb: await kbChecklistFacts(db, runId),
+    kb: await kbChecklistFacts(db, runId), kbLabels: kbLabelsMode(config),
+    keptAssignees: await keptAssigneesOfRun(db, runId, { limit: CHECKLIST_TICKETS }),
+    targetUrl: config.target.url?.replace(/\/+$/, '') ?? null,
   };
 }
 
@@ -108,6 +121,16 @@ export function formatChecklist(d: ChecklistData): string {
     for (const r of d.reasons.slice(0, 20)) out.push(`  - ${r.count} ${r.entity} ${r.state}: ${r.reason}`);
   }
   out.push('', `  Report files: ${d.reportDir} (report.json, records.csv, counts.csv). Retry failed ones with \`deskport load --retry-failed\`.`);
+  out.push('', '## Tickets whose assignee is not an agent of the target', '');
+  const ka = d.keptAssignees;
+  if (ka.total === 0) out.push('- none: every assigned ticket went to the same agent in the target');
+  else out.push(`  ${ka.total} ticket(s) were assigned in the source to someone with no agent in the target; assign them to whoever owns them now:`, '');
+  for (const k of ka.tickets) {
+    const who = [k.name, k.email ? `<${k.email}>` : null].filter(Boolean).join(' ') || `source user ${k.sourceId}`;
+    const where = k.targetId && d.targetUrl ? `${d.targetUrl}/desk/tickets/${k.targetId}` : `target ticket ${k.targetId ?? '?'}`;
+    out.push(box(`Ticket ${k.ticketSourceId} (${where}): was assigned to ${who} — ${describeKept(k)}`));
+  }
+  if (ka.total > ka.tickets.length) out.push(`  … and ${ka.total - ka.tickets.length} more: records.csv, column original_assignee`);
   out.push('', '## Knowledge base', '');
   const kb = d.kb;
   if (kb.unrewrittenLinks.length === 0) out.push('- no link between articles was left pointing at the old help center');
@@ -118,7 +141,14 @@ export function formatChecklist(d: ChecklistData): string {
   if (kb.articlesWithSourceDatesOnly > 0) {
     out.push(box(`${kb.articlesWithSourceDatesOnly} article(s) show the migration date: Help Docs takes no article dates; the originals are in staging (kb_articles.data->>'createdAt' / 'updatedAt') and report.json`));
   }
-  if (kb.articlesWithLabels > 0) out.push(box(`${kb.articlesWithLabels} article(s) had Help Center labels, kept in staging only (kb_articles.data->'tags')`));
+  if (kb.articlesWithLabels > 0) {
+    out.push(d.kbLabels === 'none'
+      ? box(`${kb.articlesWithLabels} article(s) had Help Center labels, kept in staging only (kb_articles.data->'tags'; kb.labels: none)`)
+      : `- ${kb.articlesWithLabels} article(s) carry their Help Center labels in their ${d.kbLabels === 'description' ? 'description' : 'last line'} ("Labels: …"; kb.labels)`);
+  }
+  if (kb.articleAttachmentsLinked > 0) {
+    out.push(box(`${kb.articleAttachmentsLinked} article attachment(s) are linked from their article's "Attachments" list (Help Docs documents no file relation for articles): open one to check it downloads for a reader`));
+  }
   return out.join('\n') + '\n';
 }
 

@@ -30,6 +30,8 @@ export interface RecordRow {
   status: string;
   reason: string | null;
   attempts: number;
+  /** Tickets: the source assignee the target has no agent for, and how the ticket keeps them (issue 16.2); else null. */
+  originalAssignee: string | null;
 }
 
 const ENTITY_ORDER = ['companies', 'people', 'tickets', 'comments', 'kb_categories', 'kb_articles'];
@@ -54,12 +56,13 @@ export interface RecordFilter { status?: string; entity?: string; limit?: number
 
 /** Records of a run in a stable order (entity in load order, then source id), optionally filtered and paged. */
 export async function runRecords(db: Knex, runId: number, f: RecordFilter = {}): Promise<{ total: number; records: RecordRow[] }> {
-  const base = db('run_records').where({ run_id: runId });
-  if (f.status) base.where({ status: f.status });
-  if (f.entity) base.where({ entity: f.entity });
+  const base = db('run_records as r').where({ 'r.run_id': runId });
+  if (f.status) base.where({ 'r.status': f.status });
+  if (f.entity) base.where({ 'r.entity': f.entity });
   const [{ n }] = await base.clone().count<{ n: string }[]>('* as n');
-  const q = base.clone().select('*')
-    .orderByRaw(`array_position(?::text[], entity), length(source_id), source_id`, [ENTITY_ORDER]);
+  const q = base.clone().select('r.*', 't.kept_assignee')
+    .leftJoin('tickets as t', (j) => j.on('t.source', 'r.source').andOn('t.source_id', 'r.source_id').andOnVal('r.entity', 'tickets'))
+    .orderByRaw(`array_position(?::text[], r.entity), length(r.source_id), r.source_id`, [ENTITY_ORDER]);
   if (f.limit !== undefined) q.limit(f.limit);
   if (f.offset) q.offset(f.offset);
   const rows = await q;
@@ -68,8 +71,16 @@ export async function runRecords(db: Knex, runId: number, f: RecordFilter = {}):
     records: rows.map((r: any) => ({
       entity: r.entity, source: r.source, sourceId: r.source_id, ticketSourceId: r.ticket_source_id, targetId: r.target_id,
       targetTicketId: r.target_ticket_id, status: r.status, reason: r.reason, attempts: r.attempts,
+      originalAssignee: r.status === 'loaded' && r.kept_assignee ? keptAssigneeText(r.kept_assignee) : null,
     })),
   };
+}
+
+/** "Name <email> (kept as tag+header)", "… (assigned to lead@…; kept as tag+header)": one cell of records.csv. */
+function keptAssigneeText(k: { name: string | null; email: string | null; sourceId: string; keptAs: string; assignedTo: string | null }): string {
+  const who = [k.name, k.email ? `<${k.email}>` : null].filter(Boolean).join(' ') || `source user ${k.sourceId}`;
+  const kept = k.keptAs === 'both' ? 'tag+header' : k.keptAs === 'none' ? 'nothing' : k.keptAs;
+  return `${who} (${k.assignedTo ? `assigned to ${k.assignedTo}; ` : ''}kept as ${kept})`;
 }
 
 export interface RunListRow {

@@ -53,6 +53,11 @@ test('check: exit 2 naming the missing agent and the inbox with auto-reply on; e
   assert.match(first.stdout, /at a raised limit of 1200\/min/);
   assert.match(first.stdout, /estimated target calls: \d+ \(companies 12, customers \d+, ticket imports 30,/);
   assert.ok(!first.stdout.includes(KEY) && !first.stderr.includes(KEY), 'the key is never echoed');
+  // Issue 16.2: per inactive source agent, what the load really does. The suspended agent's address
+  // is an agent of the target (assigned as before); the deleted one's is not (kept as tag + header).
+  assert.match(first.stdout, /- tom\.oconnor@acme\.example: assignee of [1-9]\d* ticket\(s\) — assigned to tom\.oconnor@acme\.example \(an active agent of the target has this address\); author of \d+ message\(s\) — signed as tom\.oconnor@acme\.example/);
+  assert.match(first.stdout, /- elodie\.marchand@acme\.example: assignee of [1-9]\d* ticket\(s\) — arrive unassigned with the tag zendesk-assignee:elodie\.marchand@acme\.example and "Originally assigned to …" in their first message; author of \d+ message\(s\) — signed by \S+@\S+ with an author header/);
+  assert.doesNotMatch(first.stdout, /tom\.oconnor@acme\.example: [^\n]*arrive unassigned/);
   // It staged the source itself (nothing was staged yet).
   const [{ n }] = await database.db('tickets').count<{ n: string }[]>('* as n');
   assert.equal(Number(n), 300);

@@ -77,3 +77,54 @@ describe('inline images in the import record', () => {
     assert.deepEqual(t.threads[0]!.attachments.map((a) => a.filename), ['a.png']);
   });
 });
+
+describe('issue 16.2: a ticket whose assignee has no agent in the target keeps who it was assigned to', () => {
+  const comments = [comment('c1', 0, '1', true), comment('c2', 1, '2', true)];
+  const withMode = (unmatchedAssignee: string): ImportContext => ({ ...ctx, mapping: { ...ctx.mapping, unmatchedAssignee } });
+  const line = 'Originally assigned to Gone Agent &lt;gone@acme.example&gt;';
+
+  test('default (both): a <source>-assignee tag and a line in the first message only', () => {
+    const t = buildImportTicket(ctx, ticket(), comments);
+    assert.equal(t.assignedTo, undefined, 'never invented');
+    assert.deepEqual(t.tags, ['migrated', 'zendesk-assignee:gone@acme.example']);
+    assert.ok(t.threads[0]!.body.includes(line), t.threads[0]!.body);
+    assert.ok(!t.threads[1]!.body.includes('Originally assigned'));
+  });
+
+  test('tag, header, none, or a named fallback agent who is then assigned', () => {
+    const tag = buildImportTicket(withMode('tag'), ticket(), comments);
+    assert.deepEqual([tag.tags.includes('zendesk-assignee:gone@acme.example'), tag.threads[0]!.body.includes(line)], [true, false]);
+    const header = buildImportTicket(withMode('header'), ticket(), comments);
+    assert.deepEqual([header.tags, header.threads[0]!.body.includes(line)], [['migrated'], true]);
+    const none = buildImportTicket(withMode('none'), ticket(), comments);
+    assert.deepEqual([none.tags, none.threads[0]!.body.includes('Originally assigned')], [['migrated'], false]);
+    const fallback = buildImportTicket(withMode('ana@acme.example'), ticket(), comments);
+    assert.equal(fallback.assignedTo?.email, 'ana@acme.example');
+    assert.ok(fallback.tags.includes('zendesk-assignee:gone@acme.example') && fallback.threads[0]!.body.includes(line));
+    assert.throws(() => buildImportTicket(withMode('nobody@acme.example'), ticket(), comments), /agents\.unmatchedAssignee: nobody@acme\.example is not an agent of the target/);
+  });
+
+  test('an assignee the target has, or none at all, changes nothing', () => {
+    const matched = buildImportTicket(ctx, ticket({ assigneeSourceId: '2' }), comments);
+    assert.deepEqual([matched.assignedTo?.email, matched.tags], ['ana@acme.example', ['migrated']]);
+    const unassigned = buildImportTicket(ctx, ticket({ assigneeSourceId: null }), comments);
+    assert.deepEqual([unassigned.assignedTo, unassigned.tags, unassigned.threads[0]!.body.includes('Originally assigned')], [undefined, ['migrated'], false]);
+  });
+});
+
+describe('issue 16.4: a person without an email keeps their name and phone on what they wrote', () => {
+  const caller = { ...person('5', 'customer', 'Caller +49 30 123 4567', null), phone: '+49301234567' };
+  const withCaller: ImportContext = { ...ctx, people: new Map([...people, ['5', caller]]) };
+
+  test('their public comment, signed by a placeholder customer, carries a header with name and phone', () => {
+    const t = buildImportTicket(withCaller, ticket({ requesterSourceId: '5' }), [comment('c1', 0, '5', true), comment('c2', 1, '5', false)]);
+    assert.match(t.customer.email, /^zendesk-user-5@/, 'the ticket still migrates, under a placeholder address');
+    assert.equal(t.threads[0]!.createdBy.email, t.customer.email);
+    for (const th of t.threads) assert.ok(th.body.startsWith('<p><em>Originally written by Caller +49 30 123 4567 (phone +49301234567) on '), th.body);
+  });
+
+  test('a customer with an email is still signed as them, with no header', () => {
+    const t = buildImportTicket(withCaller, ticket(), [comment('c1', 0, '1', true)]);
+    assert.doesNotMatch(t.threads[0]!.body, /Originally written/);
+  });
+});
