@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { z } from 'zod';
 import { ConfigError } from './errors.ts';
@@ -73,8 +74,10 @@ export const ConfigSchema = z.object({
      * Desk does not document the form: check one article in the site and set this to match.
      */
     helpDocsArticleUrl: z.string().min(1).default('{siteUrl}/{slug}'),
-    /** Help Center labels (the article model has no tags): also written to the article's description. */
-    kbLabelsInDescription: z.boolean().default(false),
+    /** A migrated category's (or section's) public address, for links to Help Center sections and categories; same placeholders, equally undocumented. */
+    helpDocsCategoryUrl: z.string().min(1).default('{siteUrl}/{slug}'),
+    /** Deprecated alias of the mapping's `kb.labels` (true: description, false: none); see kbLabelsMode. */
+    kbLabelsInDescription: z.boolean().optional(),
     /** Share of the target's rate limit deskport may spend (leave room for live integrations). */
     rateLimitCeiling: z.number().gt(0).max(1).default(1),
     /** The target's rate-limit window (documented: a minute); the limit itself is learned from its headers. */
@@ -140,6 +143,33 @@ export function isLoopbackHost(host: string): boolean {
 }
 
 export type Config = z.infer<typeof ConfigSchema>;
+
+/** Where Help Center labels go (R8): the mapping's `kb.labels`, else the old `target.kbLabelsInDescription` flag, else the description. */
+export function kbLabelsMode(config: Pick<Config, 'mapping' | 'target'>): 'description' | 'footer' | 'none' {
+  if (config.mapping.kbLabels) return config.mapping.kbLabels;
+  if (config.target.kbLabelsInDescription !== undefined) return config.target.kbLabelsInDescription ? 'description' : 'none';
+  return 'description';
+}
+
+/** JSON with object keys in a fixed order: the same mapping always gives the same text. */
+function stableJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
+  if (v !== null && typeof v === 'object') {
+    return `{${Object.keys(v).sort().filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+      .map((k) => `${JSON.stringify(k)}:${stableJson((v as Record<string, unknown>)[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
+
+/**
+ * A fingerprint of the mapping in effect (defaults, config file, mapping file, env — all of
+ * `config.mapping` but the file's name): staging records it on every row it maps, so a loader can
+ * tell rows mapped with an older mapping (issue 16.5). Comments and key order in the file do not count.
+ */
+export function mappingHash(mapping: Config['mapping']): string {
+  const { file: _file, ...rest } = mapping;
+  return createHash('sha256').update(stableJson(rest)).digest('hex').slice(0, 16);
+}
 export type ConfigInput = z.input<typeof ConfigSchema>;
 
 type Env = Record<string, string | undefined>;

@@ -1,16 +1,16 @@
 import { decodeAttr } from '../core/html.ts';
 
 /**
- * Links in article bodies that point at the source help desk (R8): Help Center articles in any
- * of their forms, the API's article URL, and agent/customer ticket URLs. Pure functions: the KB
+ * Links in article bodies that point at the source help desk (R8): Help Center articles, sections
+ * and categories in any of their forms, their API URLs, and agent/customer ticket URLs. Pure functions: the KB
  * loader decides what each link becomes.
  */
 
 export interface SourceLink {
   /** The attribute value as decoded from the HTML (what the reader's browser would follow). */
   href: string;
-  kind: 'article' | 'ticket';
-  /** The source id the link points at (an article id, a ticket id). */
+  kind: 'article' | 'ticket' | 'section' | 'category';
+  /** The source id the link points at (an article, ticket, section or category id). */
   id: string;
 }
 
@@ -20,6 +20,11 @@ const PATTERNS: { kind: SourceLink['kind']; re: RegExp }[] = [
   { kind: 'article', re: new RegExp(`^/hc${LOCALE}/articles/(\\d+)(?:[-/][^?#]*)?$`, 'i') },
   // /api/v2/help_center/articles/123.json, /api/v2/help_center/en-us/articles/123
   { kind: 'article', re: new RegExp(`^/api/v2/help_center${LOCALE}/articles/(\\d+)(?:\\.json)?/?$`, 'i') },
+  // Help Center sections and categories: /hc/en-us/sections/123-slug, /hc/categories/4, and their API URLs.
+  { kind: 'section', re: new RegExp(`^/hc${LOCALE}/sections/(\\d+)(?:[-/][^?#]*)?$`, 'i') },
+  { kind: 'category', re: new RegExp(`^/hc${LOCALE}/categories/(\\d+)(?:[-/][^?#]*)?$`, 'i') },
+  { kind: 'section', re: new RegExp(`^/api/v2/help_center${LOCALE}/sections/(\\d+)(?:\\.json)?/?$`, 'i') },
+  { kind: 'category', re: new RegExp(`^/api/v2/help_center${LOCALE}/categories/(\\d+)(?:\\.json)?/?$`, 'i') },
   // /agent/tickets/123 (agents), /hc/requests/123 (the customer's view), /api/v2/tickets/123.json
   { kind: 'ticket', re: /^\/agent\/tickets\/(\d+)(?:\/[^?#]*)?$/i },
   { kind: 'ticket', re: new RegExp(`^/hc${LOCALE}/requests/(\\d+)/?$`, 'i') },

@@ -1,11 +1,11 @@
 import { join } from 'node:path';
-import type { Config } from '../core/config.ts';
+import { kbLabelsMode, type Config } from '../core/config.ts';
 import { errorMessage } from '../core/errors.ts';
 import { escapeHtml } from '../core/html.ts';
 import type { Logger } from '../core/log.ts';
 import {
   claimForLoad, kbArticleStates, kbRowCount, kbArticleUrls, kbAttachmentsOfArticles, kbSourceHosts, loadedKbArticles, loadingCount, markFailed,
-  markLoaded, pendingKbIds, recordKbUpload, replaceKbLinks, setKbArticleTarget, setKbLoadNote, targetIds, upsertAttachments,
+  kbCategoryStates, loadedKbCategories, markLoaded, pendingKbIds, recordKbUpload, replaceKbLinks, setKbArticleTarget, setKbCategoryTarget, setKbLoadNote, targetIds, upsertAttachments,
   type ClaimedRow, type Db, type KbAttachmentRow, type KbLinkRow,
 } from '../staging/index.ts';
 import type { CanonicalEntity, CanonicalKbArticle, CanonicalKbCategory } from '../staging/canonical.ts';
@@ -146,9 +146,10 @@ class KbLoader {
         }
       }
       try {
-        const id = (row.inDoubt ? await this.findCategory(row.data, parentTarget) : null) ?? await this.createCategory(row.data, parentTarget);
-        done.set(row.sourceId, id);
-        await this.loaded('kb_categories', row.sourceId, id);
+        const category = (row.inDoubt ? await this.findCategory(row.data, parentTarget) : null) ?? await this.createCategory(row.data, parentTarget);
+        done.set(row.sourceId, category.id);
+        await setKbCategoryTarget(db, this.source, row.sourceId, await this.categoryUrl(category));
+        await this.loaded('kb_categories', row.sourceId, category.id);
       } catch (err) {
         done.set(row.sourceId, err instanceof Error ? err : new Error(String(err)));
         await this.fail('kb_categories', row.sourceId, err);
@@ -157,14 +158,14 @@ class KbLoader {
     for (const row of rows) await visit(row, new Set());
   }
 
-  private async findCategory(c: CanonicalKbCategory, parentId: number | null): Promise<number | null> {
+  private async findCategory(c: CanonicalKbCategory, parentId: number | null): Promise<CategoryWire | null> {
     const site = (await this.site())!;
     const filter = c.sourceUrl ? { 'sites.id': site.id, oldURL: c.sourceUrl } : { 'sites.id': site.id, name: c.name, parent_id: parentId };
     const found = await listAll<CategoryWire>(this.deps.client, 'helpdocscategories', { filter: JSON.stringify(filter) });
-    return found[0]?.id ?? null;
+    return found[0] ?? null;
   }
 
-  private async createCategory(c: CanonicalKbCategory, parentId: number | null): Promise<number> {
+  private async createCategory(c: CanonicalKbCategory, parentId: number | null): Promise<CategoryWire> {
     const { client } = this.deps;
     const site = (await this.site())!;
     const body = await client.request('POST', `${client.v2}/helpdocscategories.json`, {
@@ -177,7 +178,37 @@ class KbLoader {
     });
     const id = envelopeId(body, 'helpdocscategory');
     if (id === null) throw new Error('category create answered without an id');
-    return id;
+    return (body as Record<string, CategoryWire>).helpdocscategory!;
+  }
+
+  /** A category's new address (target.helpDocsCategoryUrl), for links to its Help Center section or category. */
+  private async categoryUrl(category: CategoryWire): Promise<string> {
+    return this.siteAddress(this.deps.config.target.helpDocsCategoryUrl, category.id, category.slug);
+  }
+
+  /**
+   * Categories loaded before their address was recorded (an earlier deskport): read once each, so
+   * links to them are rewritten too. A category the target no longer answers for stays unresolved.
+   */
+  private async categoryUrls(): Promise<Map<string, string>> {
+    const { db, client, log } = this.deps;
+    const out = new Map<string, string>();
+    for (const c of await loadedKbCategories(db, this.source)) {
+      if (c.targetUrl) {
+        out.set(c.sourceId, c.targetUrl);
+        continue;
+      }
+      try {
+        const body = await client.request<{ helpdocscategory?: CategoryWire }>('GET', `${client.v2}/helpdocscategories/${c.targetId}.json`);
+        if (!body?.helpdocscategory) continue;
+        const url = await this.categoryUrl(body.helpdocscategory);
+        await setKbCategoryTarget(db, this.source, c.sourceId, url);
+        out.set(c.sourceId, url);
+      } catch (err) {
+        log.warn({ category: c.sourceId, reason: errorMessage(err) }, 'could not read a migrated category; links to it stay as they are');
+      }
+    }
+    return out;
   }
 
   // ---- articles -------------------------------------------------------------------------------
@@ -192,7 +223,7 @@ class KbLoader {
         throw new Error(a.categorySourceId ? `its section ${a.categorySourceId} was not migrated` : 'it belongs to no section (Help Docs articles need a category)');
       }
       const files = await this.articleFiles(a);
-      let contents = withFiles(a.bodyHtml, files);
+      let contents = withLabels(withFiles(a.bodyHtml, files), a.tags, kbLabelsMode(this.deps.config));
       // Links whose target is already known are rewritten now; the pass after all articles does the rest.
       contents = rewriteHrefs(contents, await this.linkResolver([a]));
       const found = row.inDoubt ? await this.findArticle(a, Number(categoryTarget)) : null;
@@ -255,7 +286,8 @@ class KbLoader {
   private async createArticle(a: CanonicalKbArticle, categoryId: number, contents: string): Promise<ArticleWire> {
     const { client, config } = this.deps;
     const site = (await this.site())!;
-    const labels = config.target.kbLabelsInDescription && a.tags.length > 0 ? { description: `Labels: ${a.tags.join(', ')}` } : {};
+    // R8: Help Docs articles have no tags; the labels go where kb.labels says (default: the description).
+    const labels = kbLabelsMode(config) === 'description' && a.tags.length > 0 ? { description: labelsText(a.tags) } : {};
     const body = await client.request<Record<string, ArticleWire>>('POST', `${client.v2}/helpdocssites/${site.id}/helpdocarticles.json`, {
       body: {
         helpdocarticle: {
@@ -270,10 +302,14 @@ class KbLoader {
   }
 
   private async articleUrl(article: ArticleWire): Promise<string> {
+    return this.siteAddress(this.deps.config.target.helpDocsArticleUrl, article.id, article.slug);
+  }
+
+  /** An address on the Help Docs site from a configured form ({siteUrl}, {id}, {slug}). */
+  private async siteAddress(form: string, id: number, slug: string | undefined): Promise<string> {
     const site = (await this.site())!;
     const siteUrl = site.customDomain ? `https://${site.customDomain}` : `https://${site.subdomain ?? 'site'}.teamwork.com`;
-    return this.deps.config.target.helpDocsArticleUrl
-      .replaceAll('{siteUrl}', siteUrl).replaceAll('{id}', String(article.id)).replaceAll('{slug}', article.slug ?? String(article.id));
+    return form.replaceAll('{siteUrl}', siteUrl).replaceAll('{id}', String(id)).replaceAll('{slug}', slug || String(id));
   }
 
   // ---- link rewrite (R8) -----------------------------------------------------------------------
@@ -285,16 +321,21 @@ class KbLoader {
     const links = articles.flatMap((a) => findSourceLinks(a.bodyHtml, hosts));
     const articleUrls = await kbArticleUrls(db, this.source);
     const tickets = await targetIds(db, this.source, 'tickets', links.filter((l) => l.kind === 'ticket').map((l) => l.id));
+    // Sections and categories are staged as `section:<id>` / `category:<id>` (their id spaces are distinct).
+    const categoryUrls = links.some((l) => l.kind === 'section' || l.kind === 'category') ? (this.categoryUrlCache ??= await this.categoryUrls()) : new Map<string, string>();
     const byHref = new Map(links.map((l) => [l.href, l]));
     const base = (config.target.url ?? '').replace(/\/+$/, '');
     return (href) => {
       const l = byHref.get(href);
       if (!l) return null;
       if (l.kind === 'article') return articleUrls.get(l.id) ?? null;
+      if (l.kind === 'section' || l.kind === 'category') return categoryUrls.get(`${l.kind}:${l.id}`) ?? null;
       const t = tickets.get(l.id);
       return t ? `${base}/desk/tickets/${t}` : null;
     };
   }
+
+  private categoryUrlCache: Map<string, string> | undefined;
 
   private hostsCache: Set<string> | undefined;
   private async sourceHosts(): Promise<Set<string>> {
@@ -318,7 +359,9 @@ class KbLoader {
     const hosts = await this.sourceHosts();
     const resolve = await this.linkResolver(articles.map((a) => a.data));
     const linksOf = new Map(articles.map((a) => [a.sourceId, findSourceLinks(a.data.bodyHtml, hosts)]));
-    const states = await kbArticleStates(db, this.source, [...linksOf.values()].flat().filter((l) => l.kind === 'article').map((l) => l.id));
+    const all = [...linksOf.values()].flat();
+    const states = await kbArticleStates(db, this.source, all.filter((l) => l.kind === 'article').map((l) => l.id));
+    const categoryStates = await kbCategoryStates(db, this.source, all.filter((l) => l.kind === 'section' || l.kind === 'category').map((l) => `${l.kind}:${l.id}`));
     const files = await kbAttachmentsOfArticles(db, this.source, articles.map((a) => a.sourceId));
     const site = (await this.site())!;
     let patched = 0;
@@ -341,7 +384,7 @@ class KbLoader {
       const links: KbLinkRow[] = (linksOf.get(a.sourceId) ?? []).map((l) => {
         const url = resolve(l.href);
         if (url && !patchError) return { articleSourceId: a.sourceId, href: l.href, kind: l.kind, targetSourceId: l.id, state: 'rewritten', newUrl: url, reason: null };
-        return { articleSourceId: a.sourceId, href: l.href, kind: l.kind, targetSourceId: l.id, state: 'unresolved', newUrl: url, reason: patchError ? `the PATCH failed: ${patchError}` : missingReason(l.kind, l.id, states) };
+        return { articleSourceId: a.sourceId, href: l.href, kind: l.kind, targetSourceId: l.id, state: 'unresolved', newUrl: url, reason: patchError ? `the PATCH failed: ${patchError}` : missingReason(l.kind, l.id, l.kind === 'section' || l.kind === 'category' ? categoryStates : states) };
       });
       await replaceKbLinks(db, this.source, runId, [a.sourceId], links);
       const unresolved = links.filter((l) => l.state === 'unresolved').length;
@@ -356,17 +399,28 @@ function articleTitle(a: CanonicalKbArticle): string {
   return a.title.trim() || `(untitled article ${a.sourceId})`;
 }
 
-function missingReason(kind: 'article' | 'ticket', id: string, states: Map<string, { state: string; reason: string | null }>): string {
+function missingReason(kind: KbLinkRow['kind'], id: string, states: Map<string, { state: string; reason: string | null }>): string {
   if (kind === 'ticket') return `ticket ${id} is not in the target`;
-  const s = states.get(id);
-  if (!s) return `article ${id} is not in the source data`;
-  return `article ${id} is ${s.state}${s.reason ? `: ${s.reason}` : ''}`;
+  const s = states.get(kind === 'article' ? id : `${kind}:${id}`);
+  if (!s) return `${kind} ${id} is not in the source data`;
+  if (s.state === 'loaded') return `${kind} ${id} is in the target, but its new address could not be read`;
+  return `${kind} ${id} is ${s.state}${s.reason ? `: ${s.reason}` : ''}`;
+}
+
+const labelsText = (tags: string[]) => `Labels: ${tags.join(', ')}`;
+
+/** kb.labels: footer — the labels as the body's last line. */
+export function withLabels(html: string, tags: string[], mode: 'description' | 'footer' | 'none'): string {
+  return mode === 'footer' && tags.length > 0 ? `${html}\n<p><em>${escapeHtml(labelsText(tags))}</em></p>` : html;
 }
 
 /**
  * The body with its attachments in place: inline images and links to attachments point at the
- * uploaded files; attachments the body does not show are listed under it (as Zendesk shows them
- * below the article); any attachment that could not be migrated is named with the reason.
+ * uploaded files, and every uploaded attachment (an inline image only when the body does not show
+ * it) is listed under an "Attachments" heading with a link to the file's download address (as
+ * Zendesk lists them below the article) — Help Docs documents no file relation for articles, so the
+ * body is what ties a file to its article. Any attachment that could not be migrated is named with
+ * the reason.
  */
 export function withFiles(html: string, files: KbAttachmentRow[]): string {
   const byUrl = new Map<string, KbAttachmentRow>();
@@ -384,7 +438,7 @@ export function withFiles(html: string, files: KbAttachmentRow[]): string {
     shown.add(f.sourceId);
     return f.targetUrl ?? null;
   });
-  const listed = files.filter((f) => f.targetUrl && !shown.has(f.sourceId));
+  const listed = files.filter((f) => f.targetUrl && !(f.inline && shown.has(f.sourceId)));
   const failed = files.filter((f) => !f.targetUrl);
   let out = body;
   if (listed.length > 0) {

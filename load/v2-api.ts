@@ -79,8 +79,29 @@ export async function findMessageByMarker(client: TeamworkDeskClient, ticketId: 
   }
 }
 
-/** An uploaded file: its id, and the address of the stored object (what an article body can point at). */
+/** An uploaded file: its id, and its download address as the API answered it (what an article body links to). */
 export interface UploadedFile { fileId: number; url: string }
+
+/**
+ * The file's download address from the answers of the upload: the confirmed file's own URL field
+ * if Desk sends one (undocumented; the names seen in Teamwork's models), else the storage's
+ * `<Location>` of the stored object (S3's PostResponse, documented in §8 — relative in Teamwork's
+ * sample, so resolved against the upload URL), else the upload URL plus the key it was stored under.
+ */
+export function downloadUrlOf(confirmed: unknown, storageAnswer: string, uploadUrl: string, key: string): string {
+  const file = (confirmed as { file?: Record<string, unknown> } | null)?.file ?? {};
+  for (const k of ['downloadURL', 'downloadUrl', 'url']) {
+    const v = file[k];
+    if (typeof v === 'string' && /^https?:\/\//i.test(v)) return v;
+  }
+  const location = /<Location>([^<]+)<\/Location>/.exec(storageAnswer)?.[1]?.replace(/&amp;/g, '&').trim();
+  if (location) {
+    try {
+      return new URL(location, uploadUrl).toString();
+    } catch { /* not a URL: fall through */ }
+  }
+  return `${uploadUrl.replace(/\/?$/, '/')}${key.split('/').map(encodeURIComponent).join('/')}`;
+}
 
 const MIME = /^[\w.+-]+\/[\w.+-]+$/;
 
@@ -108,14 +129,13 @@ export async function uploadFileV2(client: TeamworkDeskClient, f: { path: string
   });
   const id = ref?.file?.id;
   if (!ref?.url || !ref.params || typeof id !== 'number') throw new DeskportError('DESKPORT_TARGET_SHAPE', 'files/ref answered without url, params and file id', { endpoint: 'files/ref' });
-  await postToStorage(ref.url, ref.params, f.path, fileName, mimeType);
-  await client.request('PATCH', `${client.v2}/files/${id}.json`, { idempotent: true });
-  const key = ref.params.key ?? '';
-  return { fileId: id, url: `${ref.url.replace(/\/?$/, '/')}${key.split('/').map(encodeURIComponent).join('/')}` };
+  const stored = await postToStorage(ref.url, ref.params, f.path, fileName, mimeType);
+  const confirmed = await client.request('PATCH', `${client.v2}/files/${id}.json`, { idempotent: true });
+  return { fileId: id, url: downloadUrlOf(confirmed, stored, ref.url, ref.params.key ?? '') };
 }
 
-/** The presigned POST: every param as signed, then the file part last (storage ignores fields after it). */
-async function postToStorage(url: string, params: Record<string, string>, path: string, fileName: string, mimeType: string): Promise<void> {
+/** The presigned POST: every param as signed, then the file part last (storage ignores fields after it). Answers the storage's reply. */
+async function postToStorage(url: string, params: Record<string, string>, path: string, fileName: string, mimeType: string): Promise<string> {
   for (let attempt = 1; ; attempt++) {
     const form = new FormData();
     for (const [k, v] of Object.entries(params)) form.append(k, v);
@@ -132,7 +152,7 @@ async function postToStorage(url: string, params: Record<string, string>, path: 
       await sleep(200 * 2 ** attempt);
       continue;
     }
-    if (status >= 200 && status < 300) return;
+    if (status >= 200 && status < 300) return text;
     if (status >= 500 && attempt < 4) {
       await sleep(200 * 2 ** attempt);
       continue;

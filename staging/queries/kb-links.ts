@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 export interface KbLinkRow {
   articleSourceId: string;
   href: string;
-  kind: 'article' | 'ticket';
+  kind: 'article' | 'ticket' | 'section' | 'category';
   targetSourceId: string | null;
   state: 'rewritten' | 'unresolved';
   newUrl: string | null;
@@ -73,8 +73,10 @@ export interface KbChecklistFacts {
    * no writable date fields): `kb_articles.data->>'createdAt'` / `'updatedAt'`.
    */
   articlesWithSourceDatesOnly: number;
-  /** Migrated articles whose Help Center labels exist only in staging (`data->'tags'`), unless written to the description. */
+  /** Migrated articles with Help Center labels (`data->'tags'`): where they went follows kb.labels. */
   articlesWithLabels: number;
+  /** Article attachments uploaded and linked from their article's body. */
+  articleAttachmentsLinked: number;
 }
 
 /** What the post-migration checklist (R22) says about the knowledge base. */
@@ -86,7 +88,10 @@ export async function kbChecklistFacts(db: Knex, runId?: number): Promise<KbChec
   const files = await db('attachments').where({ kind: 'article' }).whereNull('target_url')
     .whereIn(['source', 'article_source_id'], loaded.clone().select('source', 'source_id'))
     .orderBy(['article_source_id', 'source_id']).select('article_source_id', 'file_name', 'upload_error', 'reason');
+  const [linked] = await db('attachments').where({ kind: 'article' }).whereNotNull('target_url')
+    .whereIn(['source', 'article_source_id'], loaded.clone().select('source', 'source_id')).count<{ n: string }[]>('* as n');
   return {
+    articleAttachmentsLinked: Number(linked?.n ?? 0),
     unrewrittenLinks: await unrewrittenKbLinks(db, runId),
     attachmentsNotMigrated: files.map((f: any) => ({ articleSourceId: f.article_source_id, fileName: f.file_name, reason: f.upload_error ?? f.reason ?? 'not fetched' })),
     articlesWithSourceDatesOnly: Number(dates?.n ?? 0),

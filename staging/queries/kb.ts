@@ -93,3 +93,23 @@ export async function kbRowCount(db: Knex, source: string): Promise<number> {
   const { rows } = await db.raw('SELECT (SELECT count(*) FROM kb_categories WHERE source = ?) + (SELECT count(*) FROM kb_articles WHERE source = ?) AS n', [source, source]);
   return Number(rows[0]?.n ?? 0);
 }
+
+/** Where a migrated category (or section) lives in the target: links to it are rewritten to this (015). */
+export async function setKbCategoryTarget(db: Knex, source: string, sourceId: string, url: string): Promise<void> {
+  await db('kb_categories').where({ source, source_id: sourceId }).update({ target_url: url });
+}
+
+/** Loaded categories and sections: their target id and new address (null: not recorded yet, e.g. loaded before 015). */
+export async function loadedKbCategories(db: Knex, source: string): Promise<{ sourceId: string; targetId: string; targetUrl: string | null }[]> {
+  const rows = await db('kb_categories as c')
+    .join('id_map as m', (j) => j.on('m.source', 'c.source').andOn('m.source_id', 'c.source_id').andOnVal('m.entity', 'kb_categories'))
+    .where({ 'c.source': source, 'c.load_state': 'loaded' }).orderBy('c.source_id').select('c.source_id', 'm.target_id', 'c.target_url');
+  return rows.map((r: any) => ({ sourceId: r.source_id, targetId: r.target_id, targetUrl: r.target_url }));
+}
+
+/** Load state (and reason) of the given categories/sections (`category:<id>`, `section:<id>`). */
+export async function kbCategoryStates(db: Knex, source: string, ids: string[]): Promise<Map<string, { state: string; reason: string | null }>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db('kb_categories').where({ source }).whereIn('source_id', [...new Set(ids)]).select('source_id', 'load_state', 'load_reason');
+  return new Map(rows.map((r: any) => [r.source_id, { state: r.load_state, reason: r.load_reason }]));
+}

@@ -18,7 +18,13 @@ describe('kb links', () => {
     assert.deepEqual(kinds('https://acme.zendesk.com/agent/tickets/77'), ['ticket', '77']);
     assert.deepEqual(kinds('/hc/en-us/requests/77'), ['ticket', '77']);
     assert.equal(classifyLink('https://support.zendesk.com/hc/en-us/articles/123', HOSTS), null, 'another help center');
-    assert.equal(classifyLink('https://acme.zendesk.com/hc/en-us/sections/9-x', HOSTS), null);
+    // Issue 16.3c: sections and categories are links to rewrite too.
+    assert.deepEqual(kinds('https://acme.zendesk.com/hc/en-us/sections/9-x'), ['section', '9']);
+    assert.deepEqual(kinds('/hc/sections/9'), ['section', '9']);
+    assert.deepEqual(kinds('https://acme.zendesk.com/hc/fr/categories/4-Facturation'), ['category', '4']);
+    assert.deepEqual(kinds('https://acme.zendesk.com/api/v2/help_center/en-us/sections/9.json'), ['section', '9']);
+    assert.deepEqual(kinds('https://acme.zendesk.com/api/v2/help_center/categories/4'), ['category', '4']);
+    assert.equal(classifyLink('https://acme.zendesk.com/hc/en-us/community/topics/9', HOSTS), null);
     assert.equal(classifyLink('mailto:a@b.example', HOSTS), null);
     assert.deepEqual(classifyLink('https://any.example/hc/articles/5', new Set())?.id, '5', 'no known host: any host counts');
   });
