@@ -3,8 +3,8 @@ import { openApp, type App } from './app.ts';
 import { loadConfig, type ConfigInput } from '../core/config.ts';
 import { DeskportError, InputError } from '../core/errors.ts';
 import { progressView } from '../core/progress-view.ts';
-import { formatReport } from './report.ts';
-import { getRun, runCounts, runReasons } from '../staging/index.ts';
+import { formatReport, type RunReport } from './report.ts';
+import { getRun, keptAssigneeCounts, runCounts, runReasons } from '../staging/index.ts';
 import { defaultHint } from './commands/hints.ts';
 import { probeServices, probeSourceFile, probeTarget } from './commands/probes.ts';
 
@@ -84,7 +84,7 @@ Examples:
         });
       }
       const { runDemo } = await import('./demo.ts');
-      const { report, sandboxStateFile } = await runDemo(app, { onProgress: view.update }).finally(view.stop);
+      const { report, sandboxStateFile } = await runDemo(app, { onProgress: view.update, say: (l) => console.error(l) }).finally(view.stop);
       console.log(formatReport(report));
       if (sandboxStateFile) {
         console.log(`\nThe sandbox's content is saved in ${sandboxStateFile}; browse it with:\n  npm run sandbox -- --state-file ${sandboxStateFile}`);
@@ -102,7 +102,7 @@ program.command('run')
       await probeTarget(app.config);
       const view = progressView();
       const { runPipeline } = await import('./pipeline.ts');
-      const report = await runPipeline(app, app.config, { kind: 'run', onProgress: view.update }).finally(view.stop);
+      const report = await runPipeline(app, app.config, { kind: 'run', onProgress: view.update, say: (l) => console.error(l) }).finally(view.stop);
       console.log(formatReport(report));
       process.exitCode = report.counts.some((c) => c.failed > 0 || c.missing > 0) ? 2 : 0;
     });
@@ -125,7 +125,7 @@ Examples:
       if (app.config.source.kind === 'zendesk-export') await probeSourceFile(app.config.source.path);
       await probeTarget(app.config);
       const view = progressView();
-      const report = await runDelta(app, app.config, { onProgress: view.update }).finally(view.stop);
+      const report = await runDelta(app, app.config, { onProgress: view.update, say: (l) => console.error(l) }).finally(view.stop);
       console.log(formatDeltaReport(report));
       const failed = report.failed.tickets + report.failed.people + report.failed.companies + report.appended.failed + report.updated.failed;
       process.exitCode = failed > 0 ? 2 : 0;
@@ -148,7 +148,7 @@ program.command('load')
         process.once('SIGINT', () => process.exit(130));
       });
       const { runLoadStage, formatLoadSummary } = await import('./load-stage.ts');
-      const summary = await runLoadStage(app, { retryFailed: opts.retryFailed === true, finalPass: opts.final === true, signal: stop.signal });
+      const summary = await runLoadStage(app, { retryFailed: opts.retryFailed === true, finalPass: opts.final === true, signal: stop.signal, say: (l) => console.error(l) });
       console.log(formatLoadSummary(summary));
       process.exitCode = summary.tickets.failed + summary.people.failed + summary.companies.failed > 0 ? 2 : 0;
     }, { kafka: false });
@@ -285,7 +285,10 @@ program.command('report')
       const run = await getRun(app.db, opts.run);
       if (!run) throw new DeskportError('DESKPORT_NO_RUN', `there is no run ${opts.run}`);
       const summary = (run.summary ?? {}) as { calls?: number; seconds?: number };
-      console.log(formatReport({ runId: run.id, counts: await runCounts(app.db, run.id), reasons: await runReasons(app.db, run.id), calls: summary.calls ?? 0, seconds: summary.seconds ?? 0 }));
+      console.log(formatReport({
+        runId: run.id, counts: await runCounts(app.db, run.id), reasons: await runReasons(app.db, run.id), calls: summary.calls ?? 0, seconds: summary.seconds ?? 0,
+        kept: await keptAssigneeCounts(app.db, run.id), ...((run.summary as { updated?: RunReport['updated'] } | null)?.updated ? { updated: (run.summary as { updated: RunReport['updated'] }).updated } : {}),
+      }));
       if (run.status === 'rolled_back' || run.status === 'rolling_back') {
         const rb = (run.rollback ?? {}) as { finishedAt?: string; deleted?: Record<string, number> };
         console.log(`\nrun ${run.id} was ${run.status === 'rolled_back' ? `rolled back (${rb.finishedAt ?? '?'})` : 'being rolled back (unfinished: run deskport rollback again)'}: deleted ${Object.entries(rb.deleted ?? {}).map(([k, n]) => `${n} ${k}`).join(', ') || 'nothing yet'}; its records are pending again.`);

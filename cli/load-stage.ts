@@ -7,10 +7,13 @@ import { CANONICAL_ENTITIES } from '../staging/canonical.ts';
 import type { App } from './app.ts';
 import { progressView } from '../core/progress-view.ts';
 import { connectTarget } from '../load/connect-target.ts';
+import { ensureCurrentMapping } from './current-mapping.ts';
 
 /** `deskport load`: one loader process over staging, as a stage of its own (R25). */
-export async function runLoadStage(app: App, opts: { retryFailed: boolean; finalPass: boolean; signal?: AbortSignal }): Promise<LoadSummary> {
+export async function runLoadStage(app: App, opts: { retryFailed: boolean; finalPass: boolean; signal?: AbortSignal; say?: (line: string) => void }): Promise<LoadSummary> {
   const { db, config, log, registry } = app;
+  // Never load rows mapped with a mapping the operator has since edited (issue 16.5).
+  await ensureCurrentMapping(app, config, opts.say);
   if (opts.retryFailed) {
     for (const entity of CANONICAL_ENTITIES) {
       const n = await resetFailed(db, config.source.name, entity);

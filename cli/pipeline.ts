@@ -3,10 +3,11 @@ import type { Kafka } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import { runExtract } from '../extract/index.ts';
 import { startBlobServerFor } from '../load/blob-server.ts';
+import { DeltaApplier } from '../load/delta.ts';
 import { Loader } from '../load/loader.ts';
 import { LoadProgress, type ProgressSnapshot } from '../load/progress.ts';
 import { TargetDirectory } from '../load/target-directory.ts';
-import { createRun, finishRun, runCounts, runReasons, type Db, type RunKind } from '../staging/index.ts';
+import { createRun, finishRun, keptAssigneeCounts, runCounts, runReasons, type Db, type RunKind } from '../staging/index.ts';
 import { startTransform } from '../transform/index.ts';
 import { endOffsets, groupCaughtUp } from '../core/bus.ts';
 import type { Config } from '../core/config.ts';
@@ -16,6 +17,7 @@ import type { RunReport } from './report.ts';
 import { writeReportFiles } from '../serve/report-files.ts';
 import { setRunState } from '../core/run-state.ts';
 import { connectTarget } from '../load/connect-target.ts';
+import { ensureCurrentMapping } from './current-mapping.ts';
 
 export interface PipelineDeps { db: Db; kafka: Kafka; log: Logger; registry: Registry }
 
@@ -65,6 +67,8 @@ export async function extractAndStage(deps: PipelineDeps, config: Config, runId:
  */
 export async function runPipeline(deps: PipelineDeps, config: Config, opts: {
   kind: RunKind; transformTimeoutMs?: number; onProgress?: (s: ProgressSnapshot) => void;
+  /** One line for the operator (the terminal): e.g. that a changed mapping was re-applied. */
+  say?: (line: string) => void;
 }): Promise<RunReport> {
   const { db, log, registry } = deps;
   const runId = await createRun(db, opts.kind, config.source.name, { sourcePath: config.source.path });
@@ -72,25 +76,37 @@ export async function runPipeline(deps: PipelineDeps, config: Config, opts: {
   try {
     setRunState(registry, 'staging');
     await extractAndStage(deps, config, runId, opts.transformTimeoutMs);
+    // Rows the transform did not see again (an API source resumes from its high-water marks) may
+    // carry an older mapping: never load them so (issue 16.5).
+    await ensureCurrentMapping(deps, config, opts.say);
     log.info({ runId }, 'staged');
     setRunState(registry, 'loading');
 
     const client = connectTarget({ db, log, registry }, config);
     let calls = 0;
     let seconds = 0;
+    let updated: RunReport['updated'];
     try {
       const directory = await TargetDirectory.read(client);
       const progress = new LoadProgress(registry, opts.onProgress);
       const blobs = await startBlobServerFor(config);
-      const summary = await new Loader({ db, client, directory, log: log.child({ stage: 'load' }), registry, progress, blobs }, config)
+      const loadLog = log.child({ stage: 'load' });
+      const summary = await new Loader({ db, client, directory, log: loadLog, registry, progress, blobs }, config)
         .run({ runId, finalPass: true }).finally(() => blobs.close());
+      // Tickets an earlier run loaded whose staged row changed since (the source, or a re-applied
+      // mapping) get what differs PATCHed, as delta does.
+      const { writes: _w, ...inLine } = await new DeltaApplier({ db, client, directory, log: loadLog, registry }, config).bringInLine();
+      updated = inLine;
       calls = client.callCount;
       seconds = summary.seconds;
     } finally {
       await client.close();
     }
-    const report: RunReport = { runId, counts: await runCounts(db, runId), reasons: await runReasons(db, runId), calls, seconds };
-    await finishRun(db, runId, 'done', { counts: report.counts, calls, seconds });
+    const report: RunReport = {
+      runId, counts: await runCounts(db, runId), reasons: await runReasons(db, runId), calls, seconds,
+      kept: await keptAssigneeCounts(db, runId), updated,
+    };
+    await finishRun(db, runId, 'done', { counts: report.counts, calls, seconds, ...(updated && updated.tickets > 0 ? { updated } : {}) });
     report.reportDir = (await writeReportFiles(db, config.workDir, runId))?.dir;
     log.info({ runId, reportDir: report.reportDir }, 'report files written');
     setRunState(registry, 'done');

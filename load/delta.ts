@@ -4,12 +4,13 @@ import type { Config } from '../core/config.ts';
 import { errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import {
-  changedLoadedTickets, claimDeltaComments, clearChangedSinceLoad, markFailed, markLoaded, refsOfKind, renewClaims, stagedBySourceIds,
-  type ChangedTicket, type Db,
+  changedLoadedTickets, claimDeltaComments, clearChangedSinceLoad, recordKeptAssignees, markFailed, markLoaded, refsOfKind, renewClaims, stagedBySourceIds,
+  type ChangedTicket, type Db, type KeptAssignee,
 } from '../staging/index.ts';
 import type { CanonicalCustomField, CanonicalTicket } from '../staging/canonical.ts';
 import { OutcomeUnknownError, type TeamworkDeskClient } from './client.ts';
 import { resolveFieldValues } from './custom-fields.ts';
+import { keptAssignee, targetAgentOf } from './original-assignee.ts';
 import type { TargetDirectory } from './target-directory.ts';
 import { V2Writer } from './v2-writes.ts';
 
@@ -40,6 +41,8 @@ export class DeltaApplier {
   private readonly writer: V2Writer;
   private readonly source: string;
   private sourceFields: Promise<Map<string, CanonicalCustomField>> | null = null;
+  /** What each ticket of the current page keeps of its original assignee, recorded once it matches. */
+  private readonly kept = new Map<string, KeptAssignee | null>();
 
   constructor(private readonly deps: DeltaDeps, private readonly config: Config) {
     this.source = config.source.name;
@@ -59,6 +62,16 @@ export class DeltaApplier {
     }
     summary.writes = this.writer.writes;
     return summary;
+  }
+
+  /**
+   * Only the field-diff half (issue 16.5): loaded tickets whose staged row changed since — a source
+   * edit, or a mapping re-applied — get what differs PATCHed. `run` uses it after its load.
+   */
+  async bringInLine(signal?: AbortSignal): Promise<DeltaSummary['updated'] & { writes: number }> {
+    const summary: DeltaSummary = { appended: { comments: 0, tickets: 0, failed: 0 }, updated: { fields: 0, tickets: 0, unchanged: 0, failed: 0 }, writes: 0 };
+    await this.updateFields(summary, signal);
+    return { ...summary.updated, writes: this.writer.writes };
   }
 
   private async appendComments(runId: number, summary: DeltaSummary, signal?: AbortSignal): Promise<void> {
@@ -113,6 +126,8 @@ export class DeltaApplier {
         }
       }
       await clearChangedSinceLoad(this.deps.db, this.source, done);
+      await recordKeptAssignees(this.deps.db, this.source, done.map((d) => ({ sourceId: d.sourceId, kept: this.kept.get(d.sourceId) ?? null })));
+      this.kept.clear();
     }
   }
 
@@ -129,7 +144,11 @@ export class DeltaApplier {
     return fields;
   }
 
-  /** The PATCH body that brings `cur` to what the source says now: subject, status, priority, type, assignee, tags, custom fields. */
+  /**
+   * The PATCH body that brings `cur` to what the source and the mapping say now: subject, status,
+   * priority, type, assignee, inbox (R13 routing), tags (with the kept original assignee's tag,
+   * issue 16.2), custom fields.
+   */
   private async differences(t: CanonicalTicket, cur: TargetTicket): Promise<Record<string, unknown>> {
     const { directory } = this.deps;
     const refs = this.writer.v2Refs;
@@ -143,19 +162,25 @@ export class DeltaApplier {
     if (priority !== undefined && cur.priority?.id !== priority) patch.priority = { id: priority };
     const type = await refs.type(t.type);
     if (type !== undefined && cur.type?.id !== type) patch.type = { id: type };
+    // The inbox the import would route it to now (the routed one by name, else the fallback).
+    const inbox = directory.landingInboxId(t.inbox?.name ?? null, this.config.target.fallbackInboxId);
+    if (inbox !== undefined && cur.inbox?.id !== inbox) patch.inbox = { id: inbox };
+    let kept: KeptAssignee | null = null;
     if (t.assigneeSourceId === null) {
       if (cur.agent) patch.agent = null;
     } else {
-      const person = (await stagedBySourceIds(this.deps.db, 'people', this.source, [t.assigneeSourceId])).get(t.assigneeSourceId);
-      const agent = person?.role === 'agent' ? directory.agent(person.email) : undefined;
+      const people = await stagedBySourceIds(this.deps.db, 'people', this.source, [t.assigneeSourceId]);
+      kept = keptAssignee(t, people, directory, this.config.mapping, this.source);
+      const agent = targetAgentOf(directory, people.get(t.assigneeSourceId)) ?? (kept?.assignedTo ? directory.agent(kept.assignedTo) : undefined);
       if (agent && cur.agent?.id !== agent.id) patch.agent = { id: agent.id };
     }
-    const want = new Set(await refs.tags(t.tags));
+    this.kept.set(t.sourceId, kept);
+    const want = new Set(await refs.tags(kept?.tag ? [...t.tags, kept.tag] : t.tags));
     const have = new Set((cur.tags ?? []).map((x) => x.id));
     const tags = [...[...want].filter((id) => !have.has(id)).map((id) => ({ id })), ...[...have].filter((id) => !want.has(id)).map((id) => ({ id, delete: true }))];
     if (tags.length > 0) patch.tags = tags;
     this.sourceFields ??= refsOfKind(this.deps.db, this.source, 'custom_fields').then((list) => new Map(list.map((f) => [f.sourceId, f])));
-    const { values } = resolveFieldValues(t, directory.customFields, await this.sourceFields, cur.inbox?.id);
+    const { values } = resolveFieldValues(t, directory.customFields, await this.sourceFields, inbox ?? cur.inbox?.id);
     const curValues = new Map((cur.customfields ?? []).map((v) => [v.id, v.meta?.value]));
     const changed = values.filter((v) => !sameValue(curValues.get(v.id), v.meta.value));
     if (changed.length > 0) patch.customfields = changed;

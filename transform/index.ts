@@ -2,7 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import type { Admin, Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import { dlqTopic, endOffsets, groupCaughtUp, MAX_MESSAGE_BYTES, rawTopic, RAW_ENTITIES } from '../core/bus.ts';
-import type { Config } from '../core/config.ts';
+import { mappingHash as mappingHashOf, type Config } from '../core/config.ts';
 import type { Logger } from '../core/log.ts';
 import { counter, gauge, histogram } from '../core/metrics.ts';
 import {
@@ -51,6 +51,8 @@ export async function startTransform(deps: TransformDeps, config: Config): Promi
   await consumer.subscribe({ topics, fromBeginning: true });
 
   const mapping = config.mapping;
+  // Each staged row records which mapping it was mapped with (a loader re-applies a changed one).
+  const mappingHash = mappingHashOf(mapping);
   // Names the mapping file uses (groups, fields…) come from other topics; tickets wait for them.
   const neededKinds = neededRefKinds(mapping);
   const refs = new StagingRefs(db, config.source.name);
@@ -153,7 +155,7 @@ export async function startTransform(deps: TransformDeps, config: Config): Promi
       }
     }
     await db.transaction(async (trx) => {
-      for (const [runId, list] of rowsByRun) await upsertBatch(trx, runId, list);
+      for (const [runId, list] of rowsByRun) await upsertBatch(trx, runId, list, { mappingHash });
       for (const [runId, list] of refsByRun) await upsertRefs(trx, runId, list);
       await insertRejects(trx, rejects);
     });

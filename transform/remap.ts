@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { Config } from '../core/config.ts';
+import { mappingHash as mappingHashOf, type Config } from '../core/config.ts';
 import type { Logger } from '../core/log.ts';
 import { contentHash, ONLY_ON_SKIPPED_REASON, settleFilteredComments, upsertBatch, upsertRefs, type RefRow, type StagedRow } from '../staging/index.ts';
 import type { CanonicalComment, CanonicalEntity, CanonicalTicket } from '../staging/canonical.ts';
@@ -23,10 +23,16 @@ export interface RemapSummary {
 const RAW_ENTITY: Record<CanonicalEntity, string> = { companies: 'organizations', people: 'users', tickets: 'tickets', comments: 'comments', kb_categories: 'kb_categories', kb_articles: 'kb_articles' };
 const REF_RAW: Record<string, string> = { groups: 'groups', custom_fields: 'ticket_fields' };
 
-export async function remapStaged(db: Knex, config: Config, opts: { log?: Logger; batchSize?: number } = {}): Promise<RemapSummary> {
+export async function remapStaged(db: Knex, config: Config, opts: {
+  log?: Logger; batchSize?: number;
+  /** Only rows mapped with another mapping than the one in effect (issue 16.5: a loader catching up). */
+  onlyStale?: boolean;
+} = {}): Promise<RemapSummary> {
   const started = Date.now();
   const source = config.source.name;
   const mapping = config.mapping;
+  // Every row written here records the mapping it now carries.
+  const mappingHash = mappingHashOf(mapping);
   const batchSize = opts.batchSize ?? 500;
   const byEntity: RemapSummary['byEntity'] = {};
 
@@ -52,7 +58,9 @@ export async function remapStaged(db: Knex, config: Config, opts: { log?: Logger
     let after = '';
     for (;;) {
       // Keyset pagination: stable while rows are rewritten.
-      const rows = await db(entity).where({ source }).where('source_id', '>', after).orderBy('source_id').limit(batchSize)
+      const page = db(entity).where({ source }).where('source_id', '>', after);
+      if (opts.onlyStale) page.whereNotNull('raw').whereRaw('mapping_hash IS DISTINCT FROM ?', [mappingHash]);
+      const rows = await page.orderBy('source_id').limit(batchSize)
         .select('source_id', 'run_id', 'raw', 'content_hash', db.raw("(data->>'synthetic')::boolean AS synthetic"));
       if (rows.length === 0) break;
       after = rows.at(-1)!.source_id;
@@ -88,7 +96,7 @@ export async function remapStaged(db: Knex, config: Config, opts: { log?: Logger
           await trx('comments').where({ source }).whereIn('ticket_source_id', ticketIds)
             .whereRaw("(data->>'synthetic')::boolean").whereNot('load_state', 'loaded').delete();
         }
-        for (const [runId, list] of upserts) await upsertBatch(trx, runId, list);
+        for (const [runId, list] of upserts) await upsertBatch(trx, runId, list, { mappingHash });
       });
       await settleFilteredComments(db, source, ticketIds);
     }

@@ -10,6 +10,7 @@ import { extractAndStage, type PipelineDeps } from '../pipeline.ts';
 import { writeReportFiles } from '../../serve/report-files.ts';
 import { setRunState } from '../../core/run-state.ts';
 import { connectTarget } from '../../load/connect-target.ts';
+import { ensureCurrentMapping } from '../current-mapping.ts';
 
 /** What `deskport delta` did, as stored in the run's summary and printed. */
 export interface DeltaReport {
@@ -38,7 +39,9 @@ async function previousRun(db: Db, source: string): Promise<number | null> {
  * caught up, then load: new tickets through the import as usual, new comments on tickets already
  * migrated appended through v2, changed fields PATCHed. Recorded as a run of kind 'delta'.
  */
-export async function runDelta(deps: PipelineDeps, config: Config, opts: { transformTimeoutMs?: number; onProgress?: (s: ProgressSnapshot) => void; signal?: AbortSignal } = {}): Promise<DeltaReport> {
+export async function runDelta(deps: PipelineDeps, config: Config, opts: {
+  transformTimeoutMs?: number; onProgress?: (s: ProgressSnapshot) => void; signal?: AbortSignal; say?: (line: string) => void;
+} = {}): Promise<DeltaReport> {
   const { db, log, registry } = deps;
   const source = config.source.name;
   const since = await previousRun(db, source);
@@ -53,6 +56,8 @@ export async function runDelta(deps: PipelineDeps, config: Config, opts: { trans
   try {
     setRunState(registry, 'staging');
     await extractAndStage(deps, config, runId, opts.transformTimeoutMs);
+    // A changed mapping is re-applied first; the tickets it changes are then brought in line below (issue 16.5).
+    await ensureCurrentMapping(deps, config, opts.say);
     setRunState(registry, 'loading');
     const client = connectTarget(deps, config);
     let load: LoadSummary;

@@ -10,6 +10,7 @@ import { DeskportError } from '../../core/errors.ts';
 import { connectTarget } from '../../load/connect-target.ts';
 import { probeTarget } from './probes.ts';
 import { ensureStaged } from './stage.ts';
+import { ensureCurrentMapping } from '../current-mapping.ts';
 
 /**
  * `deskport demo --newest N | --ids 1,2,3` against the configured target (R17): only those
@@ -58,6 +59,8 @@ export async function runTargetDemo(app: App, opts: {
   const { db, config, log, registry } = app;
   const target = await probeTarget(config);
   const { runId: stagedRunId } = await ensureStaged(app, { refresh: opts.refresh, ...(opts.say ? { say: opts.say } : {}) });
+  // The mapping as it is now, not as it was when staging was filled (issue 16.5).
+  await ensureCurrentMapping(app, config, opts.say);
   const ticketIds = await pickDemoTickets(app, opts);
   if (ticketIds.length === 0) throw new DeskportError('DESKPORT_DEMO_EMPTY', 'staging holds no ticket to demo', { hint: 'Check the source (deskport check) and the mapping\'s filters.' });
 

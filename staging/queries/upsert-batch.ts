@@ -42,6 +42,9 @@ function skipReason(row: StagedRow): string | null {
   return skip ? `filter: ${skip.rule}` : null;
 }
 
+/** The staging tables whose rows the mapping shapes (and `transform --remap` rewrites): they record its hash. */
+export const MAPPED_TABLES: ReadonlySet<string> = new Set(['companies', 'people', 'tickets', 'comments']);
+
 export function contentHash(data: unknown): string {
   return hashOfJson(JSON.stringify(data));
 }
@@ -54,7 +57,7 @@ function hashOfJson(json: string): string {
  * The rows of one table as one JSON array, built as bytes: each row's own columns serialized once
  * (its data's text also gives its content hash), its raw record appended as the bytes it came in.
  */
-function rowsJson(rows: StagedRow[], runId: number): Buffer {
+function rowsJson(rows: StagedRow[], runId: number, mappingHash: string | undefined): Buffer {
   const parts: Buffer[] = [];
   let text = '[';
   for (const [i, r] of rows.entries()) {
@@ -63,6 +66,7 @@ function rowsJson(rows: StagedRow[], runId: number): Buffer {
     const columns = JSON.stringify({
       source: r.source, source_id: r.data.sourceId, run_id: runId, content_hash: hashOfJson(data),
       load_state: skip ? 'skipped' : 'pending', load_reason: skip, ...extraColumns(r),
+      ...(mappingHash !== undefined ? { mapping_hash: mappingHash } : {}),
     });
     text += `${i > 0 ? ',' : ''}${columns.slice(0, -1)},"data":${data},"raw":`;
     if (r.rawJson) {
@@ -85,7 +89,7 @@ function rowsJson(rows: StagedRow[], runId: number): Buffer {
  * than the insert itself). The parameter goes as bytes (rowsJson), so raw records that came as
  * bytes are never decoded or serialized again.
  */
-export async function upsertBatch(trx: Knex, runId: number, rows: StagedRow[]): Promise<void> {
+export async function upsertBatch(trx: Knex, runId: number, rows: StagedRow[], opts: { mappingHash?: string } = {}): Promise<void> {
   const byEntity = new Map<CanonicalEntity, StagedRow[]>();
   for (const row of rows) {
     const list = byEntity.get(row.entity) ?? [];
@@ -96,7 +100,9 @@ export async function upsertBatch(trx: Knex, runId: number, rows: StagedRow[]): 
     // Last write wins inside one batch: ON CONFLICT cannot touch one row twice in a statement.
     const unique = new Map(list.map((r) => [r.data.sourceId, r]));
     const rows = [...unique.values()];
-    const extra = Object.keys(extraColumns(rows[0]!));
+    // Which mapping the rows were mapped with (issue 16.5), on the tables the mapping shapes.
+    const hash = opts.mappingHash !== undefined && MAPPED_TABLES.has(table) ? opts.mappingHash : undefined;
+    const extra = [...Object.keys(extraColumns(rows[0]!)), ...(hash !== undefined ? ['mapping_hash'] : [])];
     const columns = ['source', 'source_id', 'run_id', 'content_hash', 'load_state', 'load_reason', ...extra, 'data', 'raw'];
     const cols = columns.map(() => '??').join(', ');
     // A filtered row (R12) is skipped with its rule, unless the target already has it; a row no
@@ -111,7 +117,7 @@ export async function upsertBatch(trx: Knex, runId: number, rows: StagedRow[]): 
          load_state = CASE WHEN ${keep} THEN t.load_state ELSE excluded.load_state END,
          load_reason = CASE WHEN ${keep} THEN t.load_reason ELSE excluded.load_reason END,
          content_hash = excluded.content_hash`,
-      [table, ...columns, ...columns, table, rowsJson(rows, runId), ...extra.flatMap((c) => [c, c])],
+      [table, ...columns, ...columns, table, rowsJson(rows, runId, hash), ...extra.flatMap((c) => [c, c])],
     );
   }
 }

@@ -82,6 +82,32 @@ describe('deskport delta with an export-file source: a newer export', () => {
     await assertSameAsSource(deps.db, sandbox.url, sourceOf(next));
   });
 
+  test('issue 16.5: a delta after a mapping change brings the migrated tickets in line (inbox, tags) through the field-diff PATCH', async () => {
+    const group = data.groups.find((g) => data.tickets.some((t) => t.group_id === g.id))!;
+    const routed = new Set(data.tickets.filter((t) => t.group_id === group.id).map((t) => String(t.id)));
+    const path = join(dir.path, 'export-2.json');
+    const edited = testConfig({
+      source: { path }, target: { url: sandbox.url, apiKey: KEY }, workDir: join(dir.path, 'work'),
+      mapping: { inboxes: { default: 'Support', rules: [{ inbox: 'Billing', when: { group: group.name } }] }, extraTags: ['migrated', 'src:zendesk', 'wave-2'] },
+    });
+    const lines: string[] = [];
+    const report = await runDelta(deps, edited, { say: (l) => lines.push(l) });
+    const staged = await deps.db('tickets').where({ load_state: 'loaded' }).count<{ n: string }[]>('* as n');
+    assert.equal(report.updated.tickets, Number(staged[0]!.n), 'every migrated ticket gets the new tag');
+    assert.equal(report.updated.failed, 0);
+    const inboxes = new Map(sandbox.store.list('inboxes').map((i) => [i.id, i.name]));
+    const tags = new Map(sandbox.store.list('tags').map((t) => [t.id, t.name]));
+    for (const row of await deps.db('id_map').where({ entity: 'tickets' }).select('source_id', 'target_id')) {
+      const t = sandbox.store.get('tickets', Number(row.target_id))!;
+      assert.equal(inboxes.get(t.inbox.id), routed.has(row.source_id) ? 'Billing' : 'Support', `ticket ${row.source_id}`);
+      assert.ok(t.tags.some((r) => tags.get(r.id) === 'wave-2'), `ticket ${row.source_id} tagged`);
+    }
+    assert.equal(sandbox.store.emails().length, 0, 'emailed nobody');
+    // Brought in line, the next delta finds nothing to change.
+    const again = await runDelta(deps, edited);
+    assert.deepEqual([again.updated.tickets, again.updated.fields], [0, 0]);
+  });
+
   test('a delta before any run stops with a clear error and records nothing', async () => {
     const other = await pipelineDeps();
     try {
