@@ -8,6 +8,7 @@ import { createRun, finishRun } from '../../staging/index.ts';
 import type { App } from '../app.ts';
 import { DeskportError } from '../../core/errors.ts';
 import { connectTarget } from '../../load/connect-target.ts';
+import { describeKept } from '../../load/original-assignee.ts';
 import { probeTarget } from './probes.ts';
 import { ensureStaged } from './stage.ts';
 import { ensureCurrentMapping } from '../current-mapping.ts';
@@ -19,7 +20,11 @@ import { ensureCurrentMapping } from '../current-mapping.ts';
  * source + id) makes the later full run skip what the demo loaded: nothing twice, nothing lost.
  */
 
-export interface DemoTicket { sourceId: string; subject: string; state: string; reason: string | null; targetId: string | null; url: string | null }
+export interface DemoTicket {
+  sourceId: string; subject: string; state: string; reason: string | null; targetId: string | null; url: string | null;
+  /** The source assignee the target has no agent for, and how the ticket keeps them (issue 16.2). */
+  originalAssignee: string | null;
+}
 export interface DemoResult {
   runId: number;
   stagedRunId: number | null;
@@ -93,13 +98,16 @@ async function demoOutcome(app: App, runId: number, stagedRunId: number | null, 
   const rows = await db('tickets as t')
     .leftJoin('id_map as m', function () { this.on('m.source', 't.source').andOn('m.source_id', 't.source_id').andOnVal('m.entity', 'tickets'); })
     .where('t.source', source).whereIn('t.source_id', ticketIds)
-    .select('t.source_id', 't.load_state', 't.load_reason', db.raw(`t.data->>'subject' AS subject`), 'm.target_id');
+    .select('t.source_id', 't.load_state', 't.load_reason', 't.kept_assignee', db.raw(`t.data->>'subject' AS subject`), 'm.target_id');
   const byId = new Map(rows.map((r: any) => [String(r.source_id), r]));
   const tickets: DemoTicket[] = ticketIds.map((id) => {
     const r = byId.get(id);
     return {
       sourceId: id, subject: r?.subject ?? '', state: r?.load_state ?? 'missing', reason: r?.load_reason ?? null,
       targetId: r?.target_id ?? null, url: r?.target_id ? `${targetUrl}/desk/tickets/${r.target_id}` : null,
+      originalAssignee: r?.load_state === 'loaded' && r.kept_assignee
+        ? `was assigned to ${[r.kept_assignee.name, r.kept_assignee.email ? `<${r.kept_assignee.email}>` : null].filter(Boolean).join(' ')}, who is not an agent of the target: ${describeKept(r.kept_assignee)}`
+        : null,
     };
   });
   const counts = await db('staged_records').where({ load_run_id: runId }).select('entity')
@@ -114,6 +122,7 @@ export function formatDemo(r: DemoResult): string {
   const out = [`deskport demo: run ${r.runId}, ${r.tickets.length} ticket(s)`];
   for (const t of r.tickets) {
     out.push(`  ${t.sourceId.padStart(8)}  ${t.state.padEnd(8)} ${t.url ?? `(${t.reason ?? 'not loaded'})`}  ${t.subject}`);
+    if (t.originalAssignee) out.push(`            ${t.originalAssignee}`);
   }
   out.push('', 'records this demo brought over:');
   for (const c of r.counts) out.push(`  ${c.entity.padEnd(14)} migrated ${c.loaded}  skipped ${c.skipped}  failed ${c.failed}`);

@@ -85,7 +85,9 @@ export function registerUpload(r: Router, deps: Deps, presigner: Presigner): voi
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     store.update('files', rec.id, { _sandbox: { ...rec._sandbox, uploaded: true, sha256 } }, rec.createdBy);
     const etag = `"${createHash('md5').update(bytes).digest('hex')}"`;
-    const location = `${deps.publicUrl()}/_s3/${BUCKET}/${encodeURIComponent(key)}`;
+    // Path only, as in Teamwork's documented answer (`<Location>/A_NAME/A_VALUE_FOR_LATER</Location>`):
+    // a client must resolve it against the upload URL to get the object's address.
+    const location = `/_s3/${BUCKET}/${encodeURIComponent(key)}`;
     return {
       status: Number(fields.get('success_action_status') ?? 204) === 201 ? 201 : 204,
       raw: `<?xml version="1.0" encoding="UTF-8"?>\n<PostResponse><Location>${xmlEscape(location)}</Location><Bucket>${BUCKET}</Bucket><Key>${xmlEscape(key)}</Key><ETag>${etag}</ETag></PostResponse>`,
