@@ -322,7 +322,7 @@ class KbLoader {
     const articleUrls = await kbArticleUrls(db, this.source);
     const tickets = await targetIds(db, this.source, 'tickets', links.filter((l) => l.kind === 'ticket').map((l) => l.id));
     // Sections and categories are staged as `section:<id>` / `category:<id>` (their id spaces are distinct).
-    const categoryUrls = links.some((l) => l.kind === 'section' || l.kind === 'category') ? (this.categoryUrlCache ??= await this.categoryUrls()) : new Map<string, string>();
+    const categoryUrls = links.some((l) => l.kind === 'section' || l.kind === 'category') ? await (this.categoryUrlCache ??= this.categoryUrls()) : new Map<string, string>();
     const byHref = new Map(links.map((l) => [l.href, l]));
     const base = (config.target.url ?? '').replace(/\/+$/, '');
     return (href) => {
@@ -335,7 +335,8 @@ class KbLoader {
     };
   }
 
-  private categoryUrlCache: Map<string, string> | undefined;
+  /** Read once per load (articles load concurrently: they share the one read). */
+  private categoryUrlCache: Promise<Map<string, string>> | undefined;
 
   private hostsCache: Set<string> | undefined;
   private async sourceHosts(): Promise<Set<string>> {
