@@ -38,7 +38,7 @@ const ticket = (id: number, extra: Record<string, unknown> = {}) => ({
   assignedTo: { email: 'sam@sandbox.example', type: 'user' },
   createdAt: '2019-03-04T05:06:07Z', updatedAt: '2019-03-05T00:00:00Z',
   threads: [
-    { type: 'message', body: '<p>question</p>', createdBy: { email: `cust${id}@example.com`, type: 'customer' }, createdAt: '2019-03-04T05:06:07Z', cc: ['cc@example.com'] },
+    { type: 'message', body: '<p>question</p>', createdBy: { email: `cust${id}@example.com`, type: 'customer' }, createdAt: '2019-03-04T05:06:07Z', cc: 'cc@example.com' },
     { type: 'note', body: 'internal', createdBy: { email: 'newagent@sandbox.example', firstName: 'New', lastName: 'Agent', type: 'user' }, createdAt: '2019-03-04T06:00:00Z' },
     { type: 'message', body: '<p>answer</p>', createdBy: { email: 'sam@sandbox.example', type: 'user' }, createdAt: '2019-03-04T07:00:00Z',
       attachments: [{ filename: 'logo.png', downloadurl: `${filesUrl}/logo.png` }, { filename: 'again.png', downloadurl: `${filesUrl}/moved` }] },
