@@ -51,6 +51,11 @@ describe('the v1 import record of a ticket', () => {
     assert.equal(t.threads[1]!.cc, null);
   });
 
+  test('issue 21.8: cc/bcc go as Teamwork\'s import example sends them — one comma-separated string, null when none', () => {
+    const t = buildImportTicket({ ...ctx, people: new Map([...people, ['5', person('5', 'customer', 'Second Cc', 'cc2@client.example')]]) }, ticket({ ccSourceIds: ['4', '5'] }), comments);
+    assert.deepEqual(t.threads.map((th) => [th.cc, th.bcc]), [['cc@client.example,cc2@client.example', null], [null, null], [null, null]]);
+  });
+
   test('options: the author header everywhere (R2 always) and the CCs listed in the first body (R6)', () => {
     const t = buildImportTicket(ctx, ticket({ ccHeader: true, assigneeSourceId: '2' }), comments.map((c) => ({ ...c, authorHeader: true })));
     assert.equal(t.assignedTo?.email, 'ana@acme.example');

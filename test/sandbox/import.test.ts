@@ -122,6 +122,18 @@ describe('v1 import', () => {
     assert.deepEqual(top.json.errors.map((e: { source: string }) => e.source).sort(), ['fallbackInboxId', 'source', 'tickets']);
   });
 
+  it('issue 21.8: cc/bcc as Teamwork\'s import example sends them — a comma-separated string or null; an array is refused', async () => {
+    const th = (extra: Record<string, unknown>) => [{ type: 'message', body: 'x', createdBy: { email: 'c@example.com', type: 'customer' }, ...extra }];
+    const r = await imp({ source: 'Z', fallbackInboxId: 1, tickets: [
+      ticket(1, { threads: th({ cc: 'a@example.com,b@example.com', bcc: null }) }),
+      ticket(2, { threads: th({ cc: ['a@example.com'] }) }),
+    ] });
+    assert.deepEqual(r.json.tickets.map((t: { status: string }) => t.status), ['imported', 'failed']);
+    assert.equal(r.json.tickets[1].errors[0].source, 'tickets[1].threads[0].cc');
+    const msg = sb.store.get('messages', sb.store.get('tickets', r.json.tickets[0].ticketId)!.messages[0]!.id)!;
+    assert.deepEqual([msg.cc, msg.bcc], [['a@example.com', 'b@example.com'], []]);
+  });
+
   it('caps tickets per request (400) and body size (413), both configurable', async () => {
     const eleven = Array.from({ length: 11 }, (_, i) => ticket(i + 1));
     const r = await imp({ source: 'Z', fallbackInboxId: 1, tickets: eleven });
