@@ -7,6 +7,7 @@ import * as m005 from './005_kb.ts';
 import * as m006 from './006_rollback.ts';
 import * as m007 from './007_v2_writes.ts';
 import * as m008 from './008_raw_json.ts';
+import * as m016 from './016_comment_counts.ts';
 
 /** Numbered migrations, never edited after they land; add a new file for every change. */
 const MIGRATIONS: Record<string, Knex.Migration> = {
@@ -18,6 +19,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '006_rollback': m006,
   '007_v2_writes': m007,
   '008_raw_json': m008,
+  '016_comment_counts': m016,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {
