@@ -9,10 +9,11 @@ import { request } from 'undici';
 import { fieldSeed } from '../../cli/demo.ts';
 import { connectTarget } from '../../load/connect-target.ts';
 import { targetFieldsFrom } from '../../load/custom-fields.ts';
+import { isDeletedUser } from '../../load/target-directory.ts';
 import { responseSchema } from '../../load/target-schemas.ts';
 import type { ZodType } from 'zod';
 import { generateZendeskData } from '../fixtures/zendesk-data.ts';
-import { teamworkArticleAnswers, teamworkCustomFieldsWithIdInboxes, teamworkCustomFieldsWithRefInboxes } from '../fixtures/recorded-shapes.ts';
+import { teamworkArticleAnswers, teamworkCustomFieldsWithIdInboxes, teamworkCustomFieldsWithRefInboxes, teamworkUsers } from '../fixtures/recorded-shapes.ts';
 import { startSandbox, wireShapes, type Sandbox } from '../sandbox/index.ts';
 import { entities } from '../sandbox-readback.ts';
 import { agentsOf, KEY, loadStaged, stagedDataset } from './fixture.ts';
@@ -30,6 +31,9 @@ describe('issue 21.6: a zod schema for every Teamwork Desk response deskport rea
       assert.deepEqual(field!.inboxIds, list === teamworkCustomFieldsWithIdInboxes ? [36018, 36029] : [36018]);
       assert.deepEqual(field!.options, [{ id: 14, name: 'Gold' }]);
     }
+    // Users as desksdkgo models them: `state` is all there is (issue 21.7: no invitation state to read).
+    const users = parse('GET', '/desk/api/v2/users.json', teamworkUsers).users as { id: number; email: string; state: string }[];
+    assert.deepEqual(users.filter(isDeletedUser).map((u) => u.email), ['gone@acme.example']);
     // A Go client's empty list is null: read as empty, not as a broken answer.
     assert.deepEqual(parse('GET', '/desk/api/v2/users.json', { users: null, meta: { page: { hasMore: false } } }).users, []);
     assert.equal(parse('GET', '/desk/api/v2/files/:id.json', { file: { id: 3, filename: 'a.png', size: 4 } }).file.fileName, 'a.png');
