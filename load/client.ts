@@ -6,11 +6,23 @@ import { DeskportError, TargetHttpError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import { counter, gauge } from '../core/metrics.ts';
 import { readRateHeaders, type RateBudget } from './rate-budget.ts';
+import { firstProblem, RAW, responseSchema, UNREAD } from './target-schemas.ts';
 
 /** A write whose outcome is unknown: the request may have reached the target before the failure. */
 export class OutcomeUnknownError extends DeskportError {
   constructor(method: string, endpoint: string, cause: unknown) {
     super('DESKPORT_OUTCOME_UNKNOWN', `no answer to ${method} ${endpoint}; the write may or may not have happened`, { cause, method, endpoint });
+  }
+}
+
+/** The target answered 2xx in a shape deskport does not read: the row fails with this, nothing is guessed. */
+export class TargetShapeError extends DeskportError {
+  declare readonly status: number;
+  declare readonly endpoint: string;
+  constructor(o: { status: number; method: string; endpoint: string; problem: string }) {
+    super('DESKPORT_TARGET_SHAPE', `Teamwork Desk answered ${o.status} to ${o.method} ${o.endpoint} in a shape deskport does not read (${o.problem})`, {
+      ...o, hint: 'The API may have changed: report the endpoint and the problem; rows that failed on it retry with load --retry-failed.',
+    });
   }
 }
 
@@ -31,7 +43,10 @@ export interface ClientOptions {
 export interface RequestOptions<T> {
   query?: Record<string, string | number | undefined>;
   body?: unknown;
-  /** Validates the response body; a mismatch is an error naming the endpoint. */
+  /**
+   * Validates the response body instead of the route's schema in load/target-schemas.ts (every
+   * route deskport calls has one); a mismatch is an error naming the endpoint, status and problem.
+   */
   schema?: z.ZodType<T>;
   /**
    * Safe to repeat after a network error or 5xx (GET, PATCH, DELETE, the deduping import).
@@ -102,6 +117,11 @@ export class TeamworkDeskClient {
     const url = new URL(this.opts.baseUrl.replace(/\/+$/, '') + path);
     for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const endpoint = endpointLabel(path);
+    const expected = opts.schema ?? responseSchema(method, endpoint);
+    // Every answer deskport reads is checked: a call with no schema is a bug, refused before it is sent.
+    if (expected === undefined) {
+      throw new DeskportError('DESKPORT_TARGET_NO_SCHEMA', `${method} ${endpoint} has no response schema in load/target-schemas.ts`, { method, endpoint });
+    }
     const idempotent = opts.idempotent ?? method === 'GET';
     const maxRetries = this.opts.maxRetries ?? 5;
     let failures = 0;
@@ -175,12 +195,10 @@ export class TeamworkDeskClient {
       if (status >= 400) throw new TargetHttpError({ status, method, endpoint, apiMessage: apiMessage(text) });
       if (bytes) return bytes as T;
       const body = text === '' ? null : safeJson(text);
-      if (!opts.schema) return body as T;
-      const parsed = opts.schema.safeParse(body);
-      if (!parsed.success) {
-        throw new DeskportError('DESKPORT_TARGET_SHAPE', `unexpected response from ${method} ${endpoint}: ${parsed.error.issues[0]?.path.join('.')} ${parsed.error.issues[0]?.message}`, { endpoint });
-      }
-      return parsed.data;
+      if (expected === UNREAD || expected === RAW) return body as T;
+      const parsed = expected.safeParse(body);
+      if (!parsed.success) throw new TargetShapeError({ status, method, endpoint, problem: firstProblem(parsed.error) });
+      return parsed.data as T;
     }
   }
 

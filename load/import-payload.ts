@@ -18,8 +18,12 @@ export interface ImportThread {
   body: string;
   type: 'message' | 'note';
   createdBy: ImportUser;
-  cc: string[];
-  bcc: string[];
+  /**
+   * Recipients as Teamwork's import example sends them: one comma-separated string, or null
+   * (`postRequests/Import ticket loop.js`; no Teamwork source shows the import taking arrays).
+   */
+  cc: string | null;
+  bcc: string | null;
   createdAt: string;
   updatedAt: string;
   attachments: { filename: string; downloadurl: string }[];
@@ -85,11 +89,12 @@ function asAgent(ctx: ImportContext, sourceId: string | null): ImportUser | unde
 /**
  * R2: when the target cannot carry the original author, a header at the top of the body does.
  * Someone without an email (a phone-only caller) is named with their phone, the one handle the
- * source has for them.
+ * source has for them. `label` names an author who is no person (the source's system author,
+ * e.g. "Zendesk system").
  */
-export function authorHeader(person: CanonicalPerson | undefined, authorSourceId: string | null, createdAt: string): string {
+export function authorHeader(person: CanonicalPerson | undefined, authorSourceId: string | null, createdAt: string, label?: string | null): string {
   const handle = person?.email ? ` <${person.email}>` : person?.phone ? ` (phone ${person.phone})` : '';
-  const who = person ? `${person.name || `user ${person.sourceId}`}${handle}` : `unknown user ${authorSourceId ?? ''}`.trim();
+  const who = person ? `${person.name || `user ${person.sourceId}`}${handle}` : label ?? `unknown user ${authorSourceId ?? ''}`.trim();
   return `<p><em>Originally written by ${escapeHtml(who)} on ${escapeHtml(createdAt)}</em></p>`;
 }
 
@@ -106,21 +111,26 @@ function thread(ctx: ImportContext, c: CanonicalComment, cc: string[], ccHeader:
   if (ccHeader && cc.length > 0) body = `<p><em>CC: ${cc.map(escapeHtml).join(', ')}</em></p>` + body;
   // A customer without an email is signed as a placeholder address, which is not them: the header names them.
   const signedAsThem = createdBy !== ctx.fallbackAgent && !(author && !agent && !author.email);
-  if (!signedAsThem || c.authorHeader) body = authorHeader(author, c.authorSourceId, c.createdAt) + body;
+  if (!signedAsThem || c.authorHeader) body = authorHeader(author, c.authorSourceId, c.createdAt, c.authorLabel) + body;
   const files = attachmentsOf(ctx, c);
   body = files.body(body);
   const groups = files.groups;
-  const base = { type: c.public ? 'message' as const : 'note' as const, createdBy, cc, bcc: [], createdAt: c.createdAt, updatedAt: c.createdAt };
+  const base = { type: c.public ? 'message' as const : 'note' as const, createdBy, cc: recipients(cc), bcc: null, createdAt: c.createdAt, updatedAt: c.createdAt };
   // Attachments over one reply's 20 MB ride on private notes right after it, nothing dropped.
   return [
     { ...base, body, attachments: groups[0] ?? [] },
     ...groups.slice(1).map((g, i) => ({
-      ...base, type: 'note' as const, createdBy: ctx.fallbackAgent, cc: [],
+      ...base, type: 'note' as const, createdBy: ctx.fallbackAgent, cc: null,
       body: `<p><em>Attachments of the message above, continued (${i + 2}/${groups.length})</em></p>`, attachments: g,
     })),
   ];
 }
 
+
+/** Addresses as the import takes them: comma-separated, or null when there are none. */
+function recipients(emails: string[]): string | null {
+  return emails.length > 0 ? emails.join(',') : null;
+}
 
 /**
  * The comment's attachments as import download URLs, in groups under the per-reply limit, and a

@@ -464,7 +464,9 @@ export class Loader {
   /** After transform caught up, a ticket still waiting for comments would wait forever: fail it loudly. */
   private async failIncompleteTickets(runId: number): Promise<void> {
     for (const t of await ticketsNotReady(this.deps.db, this.source)) {
-      const reason = `incomplete: ${t.staged} of ${t.expected} comments reached staging`;
+      const reason = t.confirmed
+        ? `incomplete: ${t.staged} of ${t.expected} comments reached staging`
+        : `incomplete: the source's comment count was never confirmed (the extraction did not finish, or the ticket was deleted in the source meanwhile); ${t.staged} comment(s) staged`;
       await markFailed(this.deps.db, { entity: 'tickets', source: this.source, runId, sourceIds: [t.sourceId], reason, fromStates: ['pending'] });
       this.count('tickets', 'failed');
     }

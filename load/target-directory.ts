@@ -27,7 +27,20 @@ export async function listWithIncluded<T, I>(client: TeamworkDeskClient, resourc
   }
 }
 
-export interface TargetUser { id: number; email?: string; firstName?: string; lastName?: string; state?: string; role?: string; isAdmin?: boolean; status?: string }
+export interface TargetUser { id: number; email?: string; firstName?: string; lastName?: string; state?: string; role?: string }
+
+/**
+ * A user's state as Teamwork's sources show it: `state` is "active" or "deleted" (desksdkgo
+ * models/base.go; models/user.go has no status field).
+ */
+export const isDeletedUser = (u: TargetUser): boolean => (u.state ?? '').toLowerCase() === 'deleted';
+
+/**
+ * No Teamwork source shows what tells an invited agent from an active one (desksdkgo models/user.go
+ * and models/base.go, Teamwork/mcp internal/twdesk/users.go): `check` and the post-migration
+ * checklist say so instead of reporting "no invited agents".
+ */
+export const INVITATION_STATE_UNREADABLE = 'invitation state could not be read: Teamwork Desk\'s users API shows only state active or deleted, nothing about accepted invitations';
 export interface Named { id: number; name?: string; code?: string; email?: string }
 
 /**

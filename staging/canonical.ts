@@ -111,6 +111,11 @@ export const CanonicalComment = z.object({
   ticketSourceId: z.string(),
   position: z.number().int().nonnegative(),
   authorSourceId: z.string().nullable(),
+  /**
+   * Who wrote it when no person of the source did: the source's own system author (Zendesk's
+   * `author_id: -1` → "Zendesk system"). Signed by the fallback agent, this name in the header.
+   */
+  authorLabel: z.string().nullish(),
   bodyHtml: z.string(),
   public: z.boolean(),
   createdAt: isoDate,

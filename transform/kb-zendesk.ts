@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { CanonicalAttachment, CanonicalKbArticle, CanonicalKbCategory } from '../staging/canonical.ts';
 import { ZdAttachment } from './zendesk.ts';
+import { zdDate } from './zendesk-dates.ts';
 
 /**
  * Zendesk Help Center (Guide) records → canonical KB rows (R8). Categories and sections both
@@ -9,7 +10,7 @@ import { ZdAttachment } from './zendesk.ts';
  */
 
 const id = z.number().int().positive();
-const date = z.iso.datetime({ offset: true });
+const date = zdDate;
 
 export const ZdKbCategory = z.looseObject({
   id,

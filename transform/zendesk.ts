@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { escapeHtml } from '../core/html.ts';
 import type { Config } from '../core/config.ts';
+import { zdDate } from './zendesk-dates.ts';
 import type {
   CanonicalComment, CanonicalCompany, CanonicalCustomField, CanonicalGroup, CanonicalPerson, CanonicalTicket, CanonicalTicketEvent,
 } from '../staging/canonical.ts';
@@ -11,7 +12,12 @@ import type {
  */
 
 const id = z.number().int().positive();
-const date = z.iso.datetime({ offset: true });
+/** Dates in every form Zendesk documents, staged as UTC ISO 8601 (zendesk-dates.ts). */
+const date = zdDate;
+/** Zendesk's author of system and anonymous events (recorded responses carry `author_id: -1`). */
+export const ZENDESK_SYSTEM_AUTHOR = -1;
+/** Who wrote a comment: a user id, or -1 for Zendesk itself. */
+const authorId = z.number().int().refine((n) => n > 0 || n === ZENDESK_SYSTEM_AUTHOR, 'must be a user id or -1 (Zendesk system)');
 const nullableString = z.string().nullish().transform((v) => v ?? null);
 
 export const ZdOrganization = z.looseObject({
@@ -59,7 +65,7 @@ export const ZdTicket = z.looseObject({
   /** Ticket audits, when the export carries them (R14: events as a private note). */
   audits: z.array(z.looseObject({
     created_at: date,
-    author_id: z.number().int().nullish(),
+    author_id: authorId.nullish(),
     events: z.array(z.looseObject({
       type: z.string(), field_name: z.string().nullish(), value: z.unknown().optional(), previous_value: z.unknown().optional(),
     })).default([]),
@@ -84,22 +90,53 @@ export const ZdTicketField = z.looseObject({
 /** Zendesk's built-in ticket fields: mapped by the status/priority/type tables, not as custom fields. */
 const SYSTEM_FIELD_TYPES = new Set(['subject', 'description', 'status', 'tickettype', 'priority', 'group', 'assignee']);
 
-/** An attachment of a comment or an article: the same shape in both APIs. */
+/**
+ * An attachment of a comment or an article: the same shape in both APIs. Decided per field
+ * (docs/source-apis.md §1.7; recorded fixtures): `id` and `content_url` always come and are what
+ * the attachment is — without them it is rejected with that reason. The name comes as
+ * `file_name` (the documented attachment object) or `name` (the Attachments endpoint, as recorded
+ * in go-zendesk's fixture); with neither it is the URL's last path segment, else
+ * `attachment-<id>`. Type, size and inline may be absent: unknown, unknown, not inline.
+ */
 export const ZdAttachment = z.looseObject({
   id,
-  file_name: z.string(),
-  content_url: z.string(),
+  file_name: z.string().nullish(),
+  name: z.string().nullish(),
+  content_url: z.string().min(1),
   content_type: z.string().nullish(),
   size: z.number().int().nonnegative().nullish(),
   inline: z.boolean().nullish(),
-});
+}).transform((a) => ({ ...a, file_name: attachmentName(a) }));
 
+/** The attachment's file name by the rules above. */
+function attachmentName(a: { id: number; file_name?: string | null; name?: string | null; content_url: string }): string {
+  const given = (a.file_name ?? '').trim() || (a.name ?? '').trim();
+  if (given) return given;
+  try {
+    const u = new URL(a.content_url);
+    const fromQuery = u.searchParams.get('name');
+    if (fromQuery) return fromQuery;
+    // A token URL (`/attachments/token/<token>/`) names no file; an API URL ends in the id.
+    const last = u.pathname.includes('/attachments/token/') ? '' : decodeURIComponent(u.pathname.split('/').filter(Boolean).at(-1) ?? '');
+    if (last && !/^\d+(\.json)?$/.test(last)) return last;
+  } catch {
+    // not a URL: fall through to the id
+  }
+  return `attachment-${a.id}`;
+}
+
+/**
+ * A comment. `public` may be missing (recorded ticket-event children): the documented default
+ * is a private note — visibility unknown is never published to the customer. The API extractor
+ * fills it (and `author_id`, `created_at`) from the event first, or re-reads the ticket.
+ */
 export const ZdComment = z.looseObject({
   id,
-  author_id: id.nullish(),
+  author_id: authorId.nullish(),
   html_body: z.string().nullish(),
   body: z.string().nullish(),
-  public: z.boolean(),
+  plain_body: z.string().nullish(),
+  public: z.boolean().nullish(),
   created_at: date,
   attachments: z.array(ZdAttachment).nullish(),
 });
@@ -184,12 +221,14 @@ const EVENT_FIELDS: Record<string, CanonicalTicketEvent['kind']> = { status: 'st
 function auditEvents(audits: NonNullable<z.infer<typeof ZdTicket>['audits']>): CanonicalTicketEvent[] {
   const out: CanonicalTicketEvent[] = [];
   const text = (v: unknown) => (v == null || v === '' ? null : String(v));
+  // Zendesk's own changes (author -1) read as "system" in the events note.
+  const actor = (n: number | null | undefined) => (n === ZENDESK_SYSTEM_AUTHOR ? null : str(n));
   for (const a of audits) {
     for (const e of a.events) {
       const kind = e.type === 'Change' && e.field_name ? EVENT_FIELDS[e.field_name] : undefined;
-      if (kind) out.push({ kind, at: a.created_at, actorSourceId: str(a.author_id), from: text(e.previous_value), to: text(e.value) });
+      if (kind) out.push({ kind, at: a.created_at, actorSourceId: actor(a.author_id), from: text(e.previous_value), to: text(e.value) });
       else if (e.type === 'Change' && e.field_name === 'tags' && String(e.value ?? '').includes('closed_by_merge')) {
-        out.push({ kind: 'merge', at: a.created_at, actorSourceId: str(a.author_id), from: null, to: null });
+        out.push({ kind: 'merge', at: a.created_at, actorSourceId: actor(a.author_id), from: null, to: null });
       }
     }
   }
@@ -208,13 +247,16 @@ export function mapTicketField(f: z.infer<typeof ZdTicketField>): CanonicalCusto
 }
 
 export function mapComment(c: z.infer<typeof ZdComment>, meta: z.infer<typeof ZdCommentMeta>): CanonicalComment {
+  const system = c.author_id === ZENDESK_SYSTEM_AUTHOR;
   return {
     sourceId: String(c.id),
     ticketSourceId: String(meta.ticketId),
     position: meta.position,
-    authorSourceId: str(c.author_id),
-    bodyHtml: c.html_body ?? textToHtml(c.body ?? ''),
-    public: c.public,
+    // Zendesk's own comments (author -1) are signed by the fallback agent, the header naming Zendesk.
+    authorSourceId: system ? null : str(c.author_id),
+    authorLabel: system ? 'Zendesk system' : null,
+    bodyHtml: commentBody(c),
+    public: c.public ?? false,
     createdAt: c.created_at,
     attachments: (c.attachments ?? []).map((a) => ({
       sourceId: String(a.id), fileName: a.file_name, url: a.content_url, contentType: a.content_type ?? null,
@@ -223,6 +265,18 @@ export function mapComment(c: z.infer<typeof ZdComment>, meta: z.infer<typeof Zd
     authorHeader: false,
     synthetic: false,
   };
+}
+
+/**
+ * The comment's body: `html_body` unless it is empty (recorded responses send `""` beside the text),
+ * then `body`, then `plain_body`, as escaped text.
+ */
+function commentBody(c: { html_body?: string | null; body?: string | null; plain_body?: string | null }): string {
+  const filled = (s: string | null | undefined): s is string => typeof s === 'string' && s.trim() !== '';
+  if (filled(c.html_body)) return c.html_body;
+  if (filled(c.body)) return textToHtml(c.body);
+  if (filled(c.plain_body)) return textToHtml(c.plain_body);
+  return c.html_body ?? '';
 }
 
 /** A plain-text body as HTML: escaped, line breaks kept. */

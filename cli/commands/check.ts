@@ -1,4 +1,4 @@
-import { listAll, TargetDirectory, type TargetUser } from '../../load/target-directory.ts';
+import { INVITATION_STATE_UNREADABLE, isDeletedUser, listAll, TargetDirectory } from '../../load/target-directory.ts';
 import { preflightAgainstTarget, type PreflightResult } from '../../load/preflight.ts';
 import type { App } from '../app.ts';
 import { connectTarget } from '../../load/connect-target.ts';
@@ -30,7 +30,13 @@ export interface CheckResult {
   blocking: string[];
   warnings: string[];
   missingAgents: { sourceId: string; email: string | null }[];
-  invitedAgents: string[];
+  /**
+   * Matched agents whose invitation state `check` could not read (Teamwork's API shows none):
+   * the operator confirms in Teamwork Desk that each accepted.
+   */
+  unconfirmedAgents: string[];
+  /** Why invitation state is not reported; null if it could be read. */
+  invitationState: string | null;
   /** Deactivated, suspended or deleted source agents, with what the load will really do with what they own. */
   inactiveSourceAgents: { sourceId: string; email: string | null; tickets: number; comments: number; ticketsFate: string; messagesFate: string }[];
   inactiveTargetAgents: string[];
@@ -39,8 +45,6 @@ export interface CheckResult {
 }
 
 const lc = (s: string) => s.toLowerCase();
-const isInvited = (u: TargetUser) => [u.status, u.state].some((s) => s !== undefined && ['invited', 'pending'].includes(lc(s)));
-const isInactive = (u: TargetUser) => [u.status, u.state].some((s) => s !== undefined && ['deleted', 'inactive', 'disabled', 'deactivated'].includes(lc(s)));
 
 /** The target calls the staged, not yet loaded records will cost, and how long at two limits. */
 export async function estimateCalls(app: App, rateLimit: number, raisedLimit: number): Promise<CallEstimate> {
@@ -99,9 +103,13 @@ export async function runCheck(app: App, opts: { raisedLimit: number; refresh?: 
 
     const staged = await db('people').where({ source: config.source.name, role: 'agent' }).select('source_id', 'data');
     const emails = new Set(staged.map((r: any) => lc(r.data.email ?? '')));
-    const invitedAgents = [...directory.agentsByEmail.values()].filter((u) => isInvited(u) && u.email && emails.has(lc(u.email))).map((u) => u.email!);
-    for (const e of invitedAgents) warnings.push(`agent ${e} was invited but has not accepted: ask them to accept before the run`);
-    const inactiveTargetAgents = [...directory.agentsByEmail.values()].filter((u) => isInactive(u) && u.email && emails.has(lc(u.email))).map((u) => u.email!);
+    const matched = [...directory.agentsByEmail.values()].filter((u) => u.email && emails.has(lc(u.email)));
+    // Teamwork's API shows no invitation state (load/target-directory.ts): say so, and name whom to check.
+    const unconfirmedAgents = matched.filter((u) => !isDeletedUser(u)).map((u) => u.email!).sort();
+    if (unconfirmedAgents.length > 0) {
+      warnings.push(`${INVITATION_STATE_UNREADABLE}; confirm in Teamwork Desk (People › Agents) that these ${unconfirmedAgents.length} agent(s) accepted their invitation — an agent who has not cannot be assigned tickets: ${unconfirmedAgents.join(', ')}`);
+    }
+    const inactiveTargetAgents = matched.filter(isDeletedUser).map((u) => u.email!);
     for (const e of inactiveTargetAgents) blocking.push(`agent ${e} is deactivated in the target; reactivate them or map them to another agent (agents.overrides)`);
 
     // Deactivated, suspended or deleted source agents: what the load will do with what they own.
@@ -117,7 +125,7 @@ export async function runCheck(app: App, opts: { raisedLimit: number; refresh?: 
       const email: string | null = r.data.email ?? null;
       const fate = !target
         ? { ticketsFate: unmatchedTicketsFate(config, r.data.sourceEmail ?? email ?? String(r.source_id)), messagesFate: `signed by ${signer} with an author header` }
-        : isInactive(target)
+        : isDeletedUser(target)
           ? { ticketsFate: `assigned to ${target.email}, who is deactivated in the target (blocking above)`, messagesFate: `signed as ${target.email}` }
           : { ticketsFate: `assigned to ${target.email} (an active agent of the target has this address)`, messagesFate: `signed as ${target.email}` };
       inactiveSourceAgents.push({ sourceId: String(r.source_id), email, tickets: Number(tickets), comments: Number(comments), ...fate });
@@ -130,7 +138,10 @@ export async function runCheck(app: App, opts: { raisedLimit: number; refresh?: 
       happinessRatingEnabled: typeof i.happinessRatingEnabled === 'boolean' ? i.happinessRatingEnabled : null,
     }));
     const estimate = await estimateCalls(app, target.rateLimit ?? 120, opts.raisedLimit);
-    return { source, target, stagedRunId, blocking, warnings, missingAgents: pre.unmatchedAgents, invitedAgents, inactiveSourceAgents, inactiveTargetAgents, inboxes, estimate };
+    return {
+      source, target, stagedRunId, blocking, warnings, missingAgents: pre.unmatchedAgents, unconfirmedAgents, invitationState: INVITATION_STATE_UNREADABLE,
+      inactiveSourceAgents, inactiveTargetAgents, inboxes, estimate,
+    };
   } finally {
     await client.close();
   }

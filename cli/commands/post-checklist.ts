@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { listAll, type TargetUser } from '../../load/target-directory.ts';
+import { INVITATION_STATE_UNREADABLE, isDeletedUser, listAll, type TargetUser } from '../../load/target-directory.ts';
 import { getRun, kbChecklistFacts, keptAssigneesOfRun, latestRunId, reasonCounts, reconciliation, type KbChecklistFacts, type KeptAssigneeTicket } from '../../staging/index.ts';
 import type { App } from '../app.ts';
 import { kbLabelsMode } from '../../core/config.ts';
@@ -22,6 +22,7 @@ export interface ChecklistData {
   inboxes: TargetInbox[] | null;
   targetError: string | null;
   forwarding: { mailbox: string; inbox: string; inboxEmail: string | null; tickets: number }[];
+  /** Target agents matched to source agents: whether they accepted their invitation cannot be read (Teamwork's API shows no such state). */
   invited: string[];
   totals: { entity: string; loaded: number; skipped: number; failed: number; rejected: number; missing: number }[];
   reasons: { entity: string; state: string; reason: string; count: number }[];
@@ -57,7 +58,8 @@ export async function collectChecklist(app: App, runIdOpt?: number): Promise<Che
     try {
       inboxes = await listAll<TargetInbox>(client, 'inboxes');
       const users = await listAll<TargetUser>(client, 'users');
-      invited = users.filter((u) => [u.status, u.state].some((s) => s !== undefined && ['invited', 'pending'].includes(lc(s))) && u.email).map((u) => u.email!);
+      const agents = new Set((await db('people').where({ source, role: 'agent' }).select('email')).map((r: { email: string | null }) => lc(r.email ?? '')));
+      invited = users.filter((u) => u.email && !isDeletedUser(u) && agents.has(lc(u.email))).map((u) => u.email!).sort();
     } catch (err) {
       targetError = errorMessage(err);
     } finally {
@@ -110,8 +112,10 @@ export function formatChecklist(d: ChecklistData): string {
   if (d.forwarding.length === 0) out.push(box('No source mailbox is known from the staged tickets: forward each support address of the old help desk to its Teamwork Desk inbox'));
   for (const f of d.forwarding) out.push(box(`Forward **${f.mailbox}** → inbox **${f.inbox}**${f.inboxEmail ? ` <${f.inboxEmail}>` : ''} (${f.tickets} ticket(s) came in there)`));
   out.push('', '## Agents who must accept their invitation', '');
-  if (d.invited.length === 0) out.push(d.targetError && !d.inboxes ? box(`Check for invited agents in Teamwork Desk (not read: ${d.targetError})`) : '- none: every agent of the target is active');
-  for (const e of d.invited) out.push(box(`${e} was invited (by the import or by hand) and has not accepted yet`));
+  if (d.targetError && !d.inboxes) out.push(box(`Check for invited agents in Teamwork Desk (not read: ${d.targetError})`));
+  else if (d.invited.length === 0) out.push('- no source agent was matched to a target agent');
+  else out.push(`  ${INVITATION_STATE_UNREADABLE}: confirm in People › Agents that each of these accepted.`, '');
+  for (const e of d.invited) out.push(box(`${e} has accepted their invitation`));
   out.push('', '## Records to review', '');
   const review = d.totals.filter((t) => t.skipped + t.failed + t.rejected + t.missing > 0);
   if (review.length === 0) out.push('- nothing skipped, failed, rejected or missing');

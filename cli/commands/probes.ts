@@ -4,8 +4,10 @@ import { connect } from 'node:net';
 import pg from 'pg';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request, type Dispatcher } from 'undici';
+import type { z } from 'zod';
 import { header, retryAfterMs } from '../../extract/zendesk-api/client.ts';
 import { parseReset } from '../../load/rate-budget.ts';
+import { firstProblem, responseSchema } from '../../load/target-schemas.ts';
 import type { Config } from '../../core/config.ts';
 import { DeskportError, InputError, ServiceUnavailableError } from '../../core/errors.ts';
 
@@ -180,11 +182,15 @@ export async function probeTarget(config: Config): Promise<TargetProbe> {
     throw new DeskportError('DESKPORT_TARGET_AUTH', `Teamwork Desk at ${base} accepted the API key but refuses it access (403)`, { hint: 'Use the API key of a Desk administrator.' });
   }
   if (res.statusCode === 429) throw rateLimited(`Teamwork Desk at ${base}`);
-  let body: { user?: TargetProbe['user'] } | null = null;
-  try { body = JSON.parse(text); } catch { body = null; }
-  if (res.statusCode !== 200 || !body?.user) {
-    throw new DeskportError('DESKPORT_TARGET_URL', `${base} does not answer like a Teamwork Desk site (${res.statusCode} for /desk/api/v2/me.json)`, { hint: urlHint });
+  let json: unknown = null;
+  try { json = JSON.parse(text); } catch { json = null; }
+  // The same schema the client checks /me.json with (load/target-schemas.ts).
+  const parsed = (responseSchema('GET', '/desk/api/v2/me.json') as z.ZodType<{ user: NonNullable<TargetProbe['user']> }>).safeParse(json);
+  if (res.statusCode !== 200 || !parsed.success) {
+    const why = res.statusCode === 200 && !parsed.success ? `: ${firstProblem(parsed.error)}` : '';
+    throw new DeskportError('DESKPORT_TARGET_URL', `${base} does not answer like a Teamwork Desk site (${res.statusCode} for /desk/api/v2/me.json${why})`, { hint: urlHint });
   }
+  const body = parsed.data;
   const limit = Number(res.headers['x-rate-limit-limit']);
   return { url: base, rateLimit: Number.isFinite(limit) && limit > 0 ? limit : null, user: body.user };
 }

@@ -21,7 +21,7 @@ export interface AttachmentJob {
   articleSourceId: string | null;
 }
 
-interface ZdAttachmentLike { id?: unknown; file_name?: unknown; content_url?: unknown; content_type?: unknown; size?: unknown; inline?: unknown }
+interface ZdAttachmentLike { id?: unknown; file_name?: unknown; name?: unknown; content_url?: unknown; content_type?: unknown; size?: unknown; inline?: unknown }
 
 function nameFromUrl(url: string): string | null {
   try {
@@ -45,7 +45,8 @@ export function commentAttachmentJobs(comment: Record<string, unknown>, ticketId
     const inline = a.inline === true;
     const sourceId = inline ? inlineImageId(a.content_url) : String(a.id);
     jobs.set(sourceId, {
-      sourceId, kind: 'comment', url: a.content_url, fileName: typeof a.file_name === 'string' ? a.file_name : null,
+      // The name is `file_name`, or `name` as the Attachments endpoint sends it (transform/zendesk.ts).
+      sourceId, kind: 'comment', url: a.content_url, fileName: typeof a.file_name === 'string' ? a.file_name : typeof a.name === 'string' ? a.name : null,
       contentType: typeof a.content_type === 'string' ? a.content_type : null, announcedSize: typeof a.size === 'number' ? a.size : null,
       inline, ticketSourceId: ticketId, commentSourceId: commentId, articleSourceId: null,
     });

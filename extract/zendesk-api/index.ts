@@ -5,7 +5,8 @@ import type { Config } from '../../core/config.ts';
 import type { Logger } from '../../core/log.ts';
 import { counter, gauge } from '../../core/metrics.ts';
 import {
-  addExtracted, getCheckpoint, getRun, getTicketStates, putTicketStates, setCheckpoint, type Db, type ExtractTicketState,
+  addExtracted, getCheckpoint, getRun, getTicketStates, NEW_TICKET_STATE, putTicketStates, setCheckpoint, ticketsAwaitingCount,
+  type Db, type ExtractTicketState,
 } from '../../staging/index.ts';
 import { BlobStore } from '../../staging/blob-store.ts';
 import type { RecordSink } from '../sink.ts';
@@ -14,6 +15,25 @@ import { SourceAuthError, ZendeskClient } from './client.ts';
 
 type Rec = Record<string, unknown>;
 type Pos = Record<string, unknown> | null;
+
+/**
+ * A comment child of a ticket event, as a comment record: its event says who and when when the
+ * child does not (recorded children carry only id and body), and whether it was public when the
+ * event has `comment_public`.
+ */
+function commentOfEvent(child: Rec, event: Rec): Rec {
+  const { event_type: _type, ...comment } = child;
+  if (comment.author_id == null && typeof event.updater_id === 'number') comment.author_id = event.updater_id;
+  if (comment.created_at == null && event.created_at != null) comment.created_at = event.created_at;
+  if (typeof comment.public !== 'boolean' && typeof event.comment_public === 'boolean') comment.public = event.comment_public;
+  return comment;
+}
+
+/** Whether a comment from the events has what staging needs; else the ticket is re-read whole. */
+function stageable(c: Rec): boolean {
+  const text = ['html_body', 'body', 'plain_body'].some((k) => typeof c[k] === 'string');
+  return typeof c.id === 'number' && typeof c.author_id === 'number' && c.created_at != null && typeof c.public === 'boolean' && text;
+}
 interface Checkpoint { runId: number; done: boolean; pos: Pos }
 
 export interface ApiExtractResult { byEntity: Record<string, number>; calls: number; callsByEndpoint: Record<string, number>; attachments: { fetched: number; failed: number } }
@@ -26,8 +46,11 @@ export interface ApiExtractResult { byEntity: Record<string, number>; calls: num
  * high-water mark; a `delta` run starts there (R19), a new full run starts at `startTime`.
  *
  * Comments come from the incremental ticket-events export with comment events sideloaded
- * (calls grow with pages, not tickets); only a ticket whose events lack their comment is read
- * through the per-ticket endpoint. Attachments and inline images are streamed to the blob store.
+ * (calls grow with pages, not tickets); a ticket whose events lack a comment, or carry one too
+ * incomplete to stage, is read through the per-ticket endpoint. Then every ticket's comment count
+ * is confirmed before it may load (issue 21): from the events where they prove it, else from
+ * comments/count, and a ticket whose count disagrees is re-read — never staged short.
+ * Attachments and inline images are streamed to the blob store.
  */
 export async function extractZendeskApi(
   deps: { db: Db; log: Logger; registry: Registry },
@@ -174,21 +197,25 @@ export async function extractZendeskApi(
     await cursorExport('tickets', '/api/v2/incremental/tickets/cursor.json', 'tickets', async (records) => {
       const envs: RawEnvelope[] = [];
       const states = new Map<string, ExtractTicketState>();
-      const deleted = records.filter((t) => t.status === 'deleted').map((t) => String(t.id));
-      const known = await getTicketStates(db, source, deleted);
+      const known = await getTicketStates(db, source, records.map((t) => String(t.id)));
       for (const t of records) {
+        const id = String(t.id);
+        const was = known.get(id) ?? NEW_TICKET_STATE;
         // Deleted tickets are in the export but not migrated; their comments 404 (source-apis.md §4.1).
         if (t.status === 'deleted') {
-          states.set(String(t.id), { ...(known.get(String(t.id)) ?? { comments: 0, fallback: false }), deleted: true });
+          states.set(id, { ...was, deleted: true });
           skipped.inc({ entity: 'tickets', reason: 'deleted_in_source' });
           continue;
         }
-        envs.push(envelope('tickets', t, `tickets#${String(t.id)}`));
+        // A new or changed ticket waits until its comment count is confirmed again (confirmCommentCounts).
+        states.set(id, { ...was, deleted: false, expected: null });
+        envs.push(envelope('tickets', t, `tickets#${id}`));
       }
       return { envs, states };
     });
 
     await extractComments();
+    await confirmCommentCounts();
 
     if (src.helpCenter) await extractHelpCenter();
   } finally {
@@ -207,7 +234,7 @@ export async function extractZendeskApi(
         const changed = new Map<string, ExtractTicketState>();
         const state = (id: string): ExtractTicketState => {
           let s = changed.get(id);
-          if (!s) changed.set(id, (s = { ...(states.get(id) ?? { comments: 0, deleted: false, fallback: false }) }));
+          if (!s) changed.set(id, (s = { ...(states.get(id) ?? NEW_TICKET_STATE) }));
           return s;
         };
         const envs: RawEnvelope[] = [];
@@ -217,42 +244,120 @@ export async function extractZendeskApi(
           const ticketId = String(e.ticket_id);
           const children = (Array.isArray(e.child_events) ? e.child_events : []) as Rec[];
           const commentEvents = children.filter((c) => c.event_type === 'Comment' || c.event_type === 'VoiceComment');
-          if (commentEvents.length === 0 && e.comment_present !== true) continue;
+          if (commentEvents.length === 0) {
+            // Recorded event bodies carry no comment_present flag (Airbyte's ticket_events.json): an
+            // event without a comment child then proves nothing, so the ticket's count is checked later.
+            if (typeof e.comment_present !== 'boolean') state(ticketId).unproven = true;
+            if (e.comment_present !== true) continue;
+          }
           const s = state(ticketId);
           if (s.deleted) {
             skipped.inc({ entity: 'comments', reason: 'ticket_deleted_in_source' }, Math.max(1, commentEvents.length));
             continue;
           }
-          // The event says a comment was made but carries none: read this ticket through the per-ticket endpoint.
-          if (s.fallback || (e.comment_present === true && commentEvents.length === 0)) {
+          const comments = commentEvents.map((c) => commentOfEvent(c, e));
+          // The event says a comment was made but carries none, or one too incomplete to stage:
+          // read this ticket through the per-ticket endpoint.
+          if (s.fallback || commentEvents.length === 0 || comments.some((c) => !stageable(c))) {
             s.fallback = true;
             if (!fetchedThisRun.has(ticketId)) refetch.add(ticketId);
             continue;
           }
-          for (const c of commentEvents) {
+          for (const comment of comments) {
             const position = s.comments++;
-            const { event_type: _t, ...comment } = c;
             envs.push(envelope('comments', comment, cursorOf(e), { ticketId: Number(e.ticket_id), position }));
             jobs.push(...commentAttachmentJobs(comment, ticketId, (u) => client.sameOrigin(u)));
           }
         }
         for (const ticketId of refetch) {
-          const list = await ticketComments(ticketId);
           fetchedThisRun.add(ticketId);
-          const s = state(ticketId);
-          if (list === null) {
-            s.deleted = true;
-            skipped.inc({ entity: 'comments', reason: 'ticket_deleted_in_source' });
-            continue;
-          }
-          for (const [position, comment] of list.entries()) {
-            envs.push(envelope('comments', comment, `tickets/${ticketId}/comments#${position}`, { ticketId: Number(ticketId), position }));
-            jobs.push(...commentAttachmentJobs(comment, ticketId, (u) => client.sameOrigin(u)));
-          }
-          s.comments = list.length;
+          await rereadTicket(ticketId, state(ticketId), envs, jobs);
         }
         return { envs, states: changed, after: () => fetchJobs(jobs) };
       });
+  }
+
+  /**
+   * Reads a ticket's whole comment list and produces it (the list is the source's own account of
+   * the ticket, so its length is the confirmed count); a ticket gone from the source is marked deleted.
+   */
+  async function rereadTicket(ticketId: string, s: ExtractTicketState, envs: RawEnvelope[], jobs: AttachmentJob[]): Promise<void> {
+    const list = await ticketComments(ticketId);
+    if (list === null) {
+      s.deleted = true;
+      skipped.inc({ entity: 'comments', reason: 'ticket_deleted_in_source' });
+      return;
+    }
+    for (const [position, comment] of list.entries()) {
+      envs.push(envelope('comments', comment, `tickets/${ticketId}/comments#${position}`, { ticketId: Number(ticketId), position }));
+      jobs.push(...commentAttachmentJobs(comment, ticketId, (u) => client.sameOrigin(u)));
+    }
+    s.comments = list.length;
+    s.fallback = true;
+    s.expected = list.length;
+    s.unproven = false;
+  }
+
+  /**
+   * Issue 21: after the events, every live ticket's comment count is confirmed before it may load
+   * (TICKET_READY waits for it). Where the events prove it — every event flagged whether it had a
+   * comment, or the ticket was read whole — it costs nothing; where they cannot (no flags) or
+   * disagree with the ticket (no comment at all, and every ticket has its first one), one
+   * comments/count call decides, and a ticket whose count differs is re-read. Resumable: confirmed
+   * tickets are not asked again, and the stream's checkpoint keeps the position.
+   */
+  async function confirmCommentCounts(): Promise<void> {
+    const stream = 'comment_counts';
+    let { pos, done } = await resume(stream, false);
+    if (done) return;
+    let after = (pos?.after as string | undefined) ?? '';
+    for (;;) {
+      const batch = await ticketsAwaitingCount(db, source, after, 200);
+      if (batch.length === 0) break;
+      const envs: RawEnvelope[] = [];
+      const jobs: AttachmentJob[] = [];
+      const changed = new Map<string, ExtractTicketState>();
+      for (const { ticketId, state: was } of batch) {
+        const s = { ...was };
+        changed.set(ticketId, s);
+        if (s.fallback || (!s.unproven && s.comments > 0)) {
+          s.expected = s.comments;
+          continue;
+        }
+        const count = await commentCount(ticketId);
+        if (count === s.comments) {
+          s.expected = count;
+          s.unproven = false;
+          continue;
+        }
+        if (count === null) {
+          // 404: the ticket went away since the ticket export.
+          s.deleted = true;
+          skipped.inc({ entity: 'tickets', reason: 'deleted_in_source' });
+          continue;
+        }
+        log.info({ ticket: ticketId, counted: count, produced: s.comments }, 'comment count differs from the ticket events; re-reading the ticket');
+        await rereadTicket(ticketId, s, envs, jobs);
+      }
+      const counts = await sink.send(envs);
+      await fetchJobs(jobs);
+      after = batch.at(-1)!.ticketId;
+      pos = { after };
+      await commit(stream, pos, false, counts, changed);
+    }
+    await commit(stream, pos, true, {});
+  }
+
+  /** The ticket's comment count (`comments/count`); null when the ticket is gone, undefined when the answer has none. */
+  async function commentCount(ticketId: string): Promise<number | null | undefined> {
+    try {
+      const res = await client.getJson<{ count?: { value?: unknown } }>(`/api/v2/tickets/${ticketId}/comments/count.json`);
+      const value = res.count?.value;
+      return typeof value === 'number' && Number.isInteger(value) && value >= 0 ? value : undefined;
+    } catch (err) {
+      if ((err as { status?: number }).status === 404) return null;
+      throw err;
+    }
   }
 
   /** Every comment of one ticket, in order (cursor pagination, inline images listed); null when the ticket is gone. */

@@ -10,6 +10,7 @@ import * as m008 from './008_raw_json.ts';
 import * as m013 from './013_mapping_hash.ts';
 import * as m014 from './014_kept_assignee.ts';
 import * as m015 from './015_kb_category_urls.ts';
+import * as m016 from './016_comment_counts.ts';
 
 /** Numbered migrations, never edited after they land; add a new file for every change. */
 const MIGRATIONS: Record<string, Knex.Migration> = {
@@ -24,6 +25,7 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '013_mapping_hash': m013,
   '014_kept_assignee': m014,
   '015_kb_category_urls': m015,
+  '016_comment_counts': m016,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

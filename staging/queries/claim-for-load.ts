@@ -20,10 +20,24 @@ const ORDER: Record<CanonicalEntity, string> = {
 };
 
 /**
- * A ticket is ready when every comment the source announced is staged or rejected: the import
- * never updates a ticket afterwards, so loading it early would lose the late comments.
+ * The comments a ticket must have staged: what its record announced (an export's embedded list),
+ * or the count the API extractor confirmed (extract_ticket_state.expected, issue 21).
  */
-const TICKET_READY = `t.expected_comments <= (
+const EXPECTED = `GREATEST(t.expected_comments, coalesce((SELECT s.expected FROM extract_ticket_state s
+  WHERE s.source = t.source AND s.ticket_source_id = t.source_id), 0))`;
+/**
+ * The API extractor has not confirmed the ticket's comment count: extraction is not finished, or
+ * the ticket was deleted in the source while it ran (its comments 404).
+ */
+const UNCONFIRMED = `EXISTS (SELECT 1 FROM extract_ticket_state s
+  WHERE s.source = t.source AND s.ticket_source_id = t.source_id AND s.expected IS NULL)`;
+
+/**
+ * A ticket is ready when its comment count is known and every one of those comments is staged or
+ * rejected: the import never updates a ticket afterwards, so loading it early would lose the late
+ * comments, and loading it before its count is confirmed could stage it short.
+ */
+const TICKET_READY = `NOT ${UNCONFIRMED} AND ${EXPECTED} <= (
   (SELECT count(*) FROM comments c WHERE c.source = t.source AND c.ticket_source_id = t.source_id)
   + (SELECT count(DISTINCT (r.topic, r.partition, r.kafka_offset)) FROM rejects r
      WHERE r.source = t.source AND r.entity = 'comments' AND r.parent_source_id = t.source_id))`;
@@ -69,15 +83,18 @@ function ticketCreated(data: unknown): string {
   return (data as CanonicalByEntity['tickets']).createdAt;
 }
 
-/** Tickets still waiting for comments: after transform caught up, these will never become ready. */
-export async function ticketsNotReady(db: Knex, source: string): Promise<{ sourceId: string; expected: number; staged: number }[]> {
+/**
+ * Tickets still waiting for comments: after transform caught up, these will never become ready.
+ * `confirmed` false: the source's comment count was never confirmed (extraction did not finish).
+ */
+export async function ticketsNotReady(db: Knex, source: string): Promise<{ sourceId: string; expected: number; staged: number; confirmed: boolean }[]> {
   const { rows } = await db.raw(
-    `SELECT t.source_id, t.expected_comments,
+    `SELECT t.source_id, ${EXPECTED}::int AS expected, NOT ${UNCONFIRMED} AS confirmed,
             (SELECT count(*) FROM comments c WHERE c.source = t.source AND c.ticket_source_id = t.source_id)::int AS staged
      FROM tickets t WHERE t.source = ? AND t.load_state = 'pending' AND NOT (${TICKET_READY})`,
     [source],
   );
-  return rows.map((r: any) => ({ sourceId: r.source_id, expected: r.expected_comments, staged: r.staged }));
+  return rows.map((r: any) => ({ sourceId: r.source_id, expected: r.expected, staged: r.staged, confirmed: r.confirmed }));
 }
 
 /** Staged comments of the given tickets, in source order. */

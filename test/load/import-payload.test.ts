@@ -47,8 +47,13 @@ describe('the v1 import record of a ticket', () => {
     assert.doesNotMatch(t.threads[0]!.body, /Originally written/);
     assert.match(t.threads[1]!.body, /^<p><em>Originally written by Zoë Dupré &lt;zoe@client.example&gt; on 2025-01-02T04:00:00Z/);
     assert.match(t.threads[2]!.body, /Originally written by Gone Agent/);
-    assert.deepEqual(t.threads[0]!.cc, ['cc@client.example']);
-    assert.deepEqual(t.threads[1]!.cc, []);
+    assert.equal(t.threads[0]!.cc, 'cc@client.example');
+    assert.equal(t.threads[1]!.cc, null);
+  });
+
+  test('issue 21.8: cc/bcc go as Teamwork\'s import example sends them — one comma-separated string, null when none', () => {
+    const t = buildImportTicket({ ...ctx, people: new Map([...people, ['5', person('5', 'customer', 'Second Cc', 'cc2@client.example')]]) }, ticket({ ccSourceIds: ['4', '5'] }), comments);
+    assert.deepEqual(t.threads.map((th) => [th.cc, th.bcc]), [['cc@client.example,cc2@client.example', null], [null, null], [null, null]]);
   });
 
   test('options: the author header everywhere (R2 always) and the CCs listed in the first body (R6)', () => {

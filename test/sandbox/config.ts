@@ -42,6 +42,8 @@ export const runtimeSchema = z.object({
   maxBodyBytes: z.number().int().min(1).default(10 * 1024 * 1024),
   /** Require PATCH files/{id}.json before a file may be attached (strict reading, see README). */
   requireFileConfirm: z.boolean().default(true),
+  /** Which of the shapes Teamwork's sources disagree on the answers use, one bit each (shapes.ts). */
+  shapeSeed: z.number().int().min(0).default(0),
   faults: faultSchema.nullable().default(null),
 });
 export type RuntimeConfig = z.infer<typeof runtimeSchema>;

@@ -38,7 +38,7 @@ const ticket = (id: number, extra: Record<string, unknown> = {}) => ({
   assignedTo: { email: 'sam@sandbox.example', type: 'user' },
   createdAt: '2019-03-04T05:06:07Z', updatedAt: '2019-03-05T00:00:00Z',
   threads: [
-    { type: 'message', body: '<p>question</p>', createdBy: { email: `cust${id}@example.com`, type: 'customer' }, createdAt: '2019-03-04T05:06:07Z', cc: ['cc@example.com'] },
+    { type: 'message', body: '<p>question</p>', createdBy: { email: `cust${id}@example.com`, type: 'customer' }, createdAt: '2019-03-04T05:06:07Z', cc: 'cc@example.com' },
     { type: 'note', body: 'internal', createdBy: { email: 'newagent@sandbox.example', firstName: 'New', lastName: 'Agent', type: 'user' }, createdAt: '2019-03-04T06:00:00Z' },
     { type: 'message', body: '<p>answer</p>', createdBy: { email: 'sam@sandbox.example', type: 'user' }, createdAt: '2019-03-04T07:00:00Z',
       attachments: [{ filename: 'logo.png', downloadurl: `${filesUrl}/logo.png` }, { filename: 'again.png', downloadurl: `${filesUrl}/moved` }] },
@@ -120,6 +120,18 @@ describe('v1 import', () => {
     const top = await imp({ fallbackInboxId: 99, tickets: 'x' });
     assert.equal(top.status, 400);
     assert.deepEqual(top.json.errors.map((e: { source: string }) => e.source).sort(), ['fallbackInboxId', 'source', 'tickets']);
+  });
+
+  it('issue 21.8: cc/bcc as Teamwork\'s import example sends them — a comma-separated string or null; an array is refused', async () => {
+    const th = (extra: Record<string, unknown>) => [{ type: 'message', body: 'x', createdBy: { email: 'c@example.com', type: 'customer' }, ...extra }];
+    const r = await imp({ source: 'Z', fallbackInboxId: 1, tickets: [
+      ticket(1, { threads: th({ cc: 'a@example.com,b@example.com', bcc: null }) }),
+      ticket(2, { threads: th({ cc: ['a@example.com'] }) }),
+    ] });
+    assert.deepEqual(r.json.tickets.map((t: { status: string }) => t.status), ['imported', 'failed']);
+    assert.equal(r.json.tickets[1].errors[0].source, 'tickets[1].threads[0].cc');
+    const msg = sb.store.get('messages', sb.store.get('tickets', r.json.tickets[0].ticketId)!.messages[0]!.id)!;
+    assert.deepEqual([msg.cc, msg.bcc], [['a@example.com', 'b@example.com'], []]);
   });
 
   it('caps tickets per request (400) and body size (413), both configurable', async () => {

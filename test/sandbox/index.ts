@@ -16,6 +16,7 @@ import { FixedWindowLimiter } from './rate-limit.ts';
 import { DEFAULT_SEED, applySeed } from './seed.ts';
 import { buildServer } from './server.ts';
 import { Store } from './store.ts';
+import { wireShapes } from './shapes.ts';
 import { registerAdmin, updateConfig } from './routes/admin.ts';
 import type { AdminDeps } from './routes/admin.ts';
 import type { Deps } from './routes/common.ts';
@@ -37,6 +38,7 @@ export type { SandboxOptions, SeedData, RuntimeConfig } from './config.ts';
 export type { FaultOptions } from './config.ts';
 export type * from './model.ts';
 export type { CallCount } from './calls.ts';
+export { wireShapes, type WireShapes } from './shapes.ts';
 
 /** Typed read/write access to the sandbox for tests. */
 export interface SandboxStore {
@@ -76,6 +78,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   const config = parseRuntime(opts);
   const apiKeys = opts.apiKeys ?? ['sandbox-key'];
   const store = new Store(now);
+  store.shapes = () => wireShapes(config.shapeSeed);
   const limiter = new FixedWindowLimiter(now);
   const faults = new FaultInjector(now);
   const calls = new CallLog();

@@ -15,6 +15,7 @@ const { values } = parseArgs({
     'retry-after': { type: 'boolean' },
     'separate-import-budget': { type: 'boolean' },
     'import-max-tickets': { type: 'string' },
+    'shape-seed': { type: 'string' },
     'fault-seed': { type: 'string' },
     'fault-5xx': { type: 'string' },
     'fault-drop': { type: 'string' },
@@ -30,7 +31,7 @@ const { values } = parseArgs({
 if (values.help) {
   process.stdout.write(`Teamwork Desk sandbox
   --host 127.0.0.1  --port 8080  --rate-limit 120  --api-key KEY (repeatable)  --state-file path [--fresh]
-  --reset-style seconds|epoch  --retry-after  --separate-import-budget  --import-max-tickets 10
+  --reset-style seconds|epoch  --retry-after  --separate-import-budget  --import-max-tickets 10  --shape-seed N
   --fault-seed N --fault-5xx P --fault-drop P --fault-lost P --fault-delay P --fault-delay-ms MS  --log
 `);
   process.exit(0);
@@ -50,6 +51,7 @@ if (values['reset-style'] === 'seconds' || values['reset-style'] === 'epoch') op
 if (values['retry-after']) opts.retryAfterHeader = true;
 if (values['separate-import-budget']) opts.importSharesBudget = false;
 if (values['import-max-tickets']) opts.importMaxTickets = Number(values['import-max-tickets']);
+if (values['shape-seed']) opts.shapeSeed = Number(values['shape-seed']);
 if (values['fault-seed'] || values['fault-5xx'] || values['fault-drop'] || values['fault-lost'] || values['fault-delay']) {
   const faults: NonNullable<SandboxOptions['faults']> = { seed: num(values['fault-seed']) ?? 1 };
   if (values['fault-5xx']) faults.error5xx = Number(values['fault-5xx']);

@@ -4,10 +4,11 @@
 import { isKind } from './model.ts';
 import type { Kind, Ref, Tables } from './model.ts';
 import type { Store } from './store.ts';
+import type { WireShapes } from './shapes.ts';
 
 export type Wire = Record<string, unknown>;
 
-export function present<K extends Kind>(kind: K, rec: Tables[K]): Wire {
+export function present<K extends Kind>(kind: K, rec: Tables[K], shapes: WireShapes): Wire {
   const { _sandbox: _ignored, ...rest } = rec as Tables[K] & { _sandbox?: unknown };
   const out: Wire = { ...rest };
   if (kind === 'tickets') {
@@ -16,6 +17,15 @@ export function present<K extends Kind>(kind: K, rec: Tables[K]): Wire {
   } else if (kind === 'contacts') {
     out.type = out.contactType;
     delete out.contactType;
+  } else if (kind === 'users') {
+    // Teamwork's user model has `state` (active|deleted) and no invitation field: the sandbox's
+    // own invited/active bookkeeping stays off the wire.
+    delete out.status;
+  } else if (kind === 'customfields' && shapes.customFieldInboxes === 'ids') {
+    out.inboxes = (out.inboxes as Ref[]).map((r) => r.id);
+  } else if (kind === 'files' && shapes.fileNameKey === 'filename') {
+    out.filename = out.fileName;
+    delete out.fileName;
   }
   return out;
 }
@@ -42,7 +52,7 @@ export function buildIncluded(store: Store, records: Wire[], wanted: Set<string>
         if (!isKind(r.type) || (wanted !== 'all' && !wanted.has(r.type))) continue;
         const target = store.get(r.type, r.id);
         if (!target) continue;
-        (out[r.type] ??= new Map()).set(r.id, present(r.type, target));
+        (out[r.type] ??= new Map()).set(r.id, present(r.type, target, store.shapes()));
       }
     }
   }

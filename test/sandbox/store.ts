@@ -2,6 +2,7 @@
 // (write-behind to a JSON file) sees every change.
 
 import { KINDS } from './model.ts';
+import { wireShapes, type WireShapes } from './shapes.ts';
 import type {
   Base, EmailRecord, ImportRecord, Kind, NewEntity, PendingUpload, Ref, Tables, User,
 } from './model.ts';
@@ -41,6 +42,8 @@ export class Store {
   apiKeys = new Map<string, number>();
   private listeners: Array<() => void> = [];
   readonly now: () => number;
+  /** The answer shapes in force (the runtime `shapeSeed`; index.ts wires it). */
+  shapes: () => WireShapes = () => wireShapes(0);
 
   constructor(now: () => number) {
     this.now = now;

@@ -34,7 +34,7 @@ export function unwrap(body: unknown, key: string): Record<string, unknown> {
 export const flat = (body: unknown): Record<string, unknown> => (isObj(body) ? body : {});
 
 export function single<K extends Kind>(store: Store, key: string, kind: K, rec: Tables[K], ctx: Ctx | null, status = 200, includeAll = false): Reply {
-  const wire = present(kind, rec);
+  const wire = present(kind, rec, store.shapes());
   const wanted = includeAll ? 'all' : ctx ? parseIncludes(ctx.query) : new Set<string>();
   const body = { [key]: ctx ? applyFields(wire, ctx.query) : wire, included: buildIncluded(store, [wire], wanted) };
   return { status, json: body };
@@ -57,7 +57,7 @@ export function list<K extends Kind>(deps: Deps, ctx: Ctx, spec: ListSpec<K>, so
   let items = (source ?? deps.store.list(spec.kind)).filter((r) => (spec.where ? spec.where(r) : true) && pred(spec.view(r)));
   items = sortBy(items, ctx.query, spec.view, spec.orderKeys ?? ['id', 'createdAt', 'updatedAt']);
   const page = paginate(items, paging);
-  const wires: Wire[] = page.items.map((r) => present(spec.kind, r));
+  const wires: Wire[] = page.items.map((r) => present(spec.kind, r, deps.store.shapes()));
   return {
     status: 200,
     json: {

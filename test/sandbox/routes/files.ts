@@ -7,6 +7,7 @@ import { badRequest } from '../errors.ts';
 import type { Router } from '../http.ts';
 import type { Presigner } from '../presign.ts';
 import { BUCKET } from '../presign.ts';
+import { present } from '../present.ts';
 import { Errors, V2, actorRef, flat, mustGet, single, str } from './common.ts';
 import type { Deps } from './common.ts';
 
@@ -33,8 +34,7 @@ export function registerFiles(r: Router, deps: Deps, presigner: Presigner): void
     const { params, expiresAt } = presigner.issue(key, mimeType!, store.now());
     store.uploads.set(key, { fileId: file.id, key, params, expiresAt, maxBytes: 20 * 1024 * 1024 });
     store.changed();
-    const { _sandbox: _s, ...wire } = file;
-    return { status: 201, json: { url: `${deps.publicUrl()}/_s3/${BUCKET}/`, params, file: wire } };
+    return { status: 201, json: { url: `${deps.publicUrl()}/_s3/${BUCKET}/`, params, file: present('files', file, store.shapes()) } };
   });
   r.add('PATCH', `${V2}/files/:id.json`, 'v2', o, (ctx) => {
     const f = mustGet(store, 'files', ctx.params.id, 'file');

@@ -161,13 +161,13 @@ export function registerHelpDocs(r: Router, deps: Deps): void {
   }));
   r.add('POST', `${A}.json`, 'v2', so, (ctx) => {
     const site = mustGet(store, 'helpdocssites', ctx.params.siteId, 'site');
-    return single(store, 'helpdocarticle', 'helpdocarticles', saveArticle(deps, ctx, site.id, null), null, 201);
+    return single(store, store.shapes().articleKey, 'helpdocarticles', saveArticle(deps, ctx, site.id, null), null, 201);
   });
-  r.add('GET', `${A}/:id.json`, 'v2', so, (ctx) => single(store, 'helpdocarticle', 'helpdocarticles', siteArticle(deps, ctx), ctx));
+  r.add('GET', `${A}/:id.json`, 'v2', so, (ctx) => single(store, store.shapes().articleKey, 'helpdocarticles', siteArticle(deps, ctx), ctx));
   r.add('PATCH', `${A}/:id.json`, 'v2', so, (ctx) => {
     const a = siteArticle(deps, ctx);
     if (!isObj(ctx.body)) throw badRequest('body', 'must be {"helpdocarticle": {...}}', 'required');
-    return single(store, 'helpdocarticle', 'helpdocarticles', saveArticle(deps, ctx, a.site.id, a), null);
+    return single(store, store.shapes().articleKey, 'helpdocarticles', saveArticle(deps, ctx, a.site.id, a), null);
   });
   r.add('DELETE', `${A}/:id.json`, 'v2', so, (ctx) => {
     const a = siteArticle(deps, ctx);

@@ -101,11 +101,13 @@ function readTicket(v: unknown, i: number): { ticket: TicketIn | null; errors: E
     if (th.type !== 'message' && th.type !== 'note') errs.add(`${tp}.type`, 'must be "message" or "note"', th.type === undefined ? 'required' : 'invalid');
     // Notes are private: their author must be an agent (documented).
     const by = readPerson(errs, th.createdBy, `${tp}.createdBy`, th.type === 'note' ? 'agent' : 'any');
+    // Teamwork's import example sends cc/bcc as one string (or null); no Teamwork source shows
+    // the import taking an array, so an array is refused rather than guessed at.
     const list = (k: 'cc' | 'bcc'): string[] => {
       const x = th[k];
-      if (x === undefined || x === null) return [];
-      if (!Array.isArray(x) || x.some((e) => typeof e !== 'string')) { errs.add(`${tp}.${k}`, 'must be an array of email addresses'); return []; }
-      return x as string[];
+      if (x === undefined || x === null || x === '') return [];
+      if (typeof x !== 'string') { errs.add(`${tp}.${k}`, 'must be a string of comma-separated email addresses (or null)'); return []; }
+      return x.split(',').map((e) => e.trim()).filter(Boolean);
     };
     const cc = list('cc'); const bcc = list('bcc');
     checkRecipients(errs, cc, bcc, `${tp}.`, isEmail);

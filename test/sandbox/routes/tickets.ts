@@ -218,7 +218,7 @@ function search(deps: Deps, ctx: Ctx) {
     return true;
   });
   const page = paginate(hits, paging);
-  return { status: 200, json: { tickets: page.items.map((t) => present('tickets', t)), included: {}, meta: page.meta, pagination: page.pagination } };
+  return { status: 200, json: { tickets: page.items.map((t) => present('tickets', t, store.shapes())), included: {}, meta: page.meta, pagination: page.pagination } };
 }
 
 export function registerTickets(r: Router, deps: Deps): void {
@@ -255,7 +255,7 @@ export function registerTickets(r: Router, deps: Deps): void {
     errs.throwIfAny();
     const matched = candidates(store, args!.filter as Record<string, unknown>).filter((t) => pred(ticketView(store, t)));
     if (args!.bulkDryExecute !== true) for (const t of matched) apply(t, actorRef(ctx));
-    return { status: 200, json: { tickets: matched.map((t) => present('tickets', store.get('tickets', t.id)!)), meta: { count: matched.length, dryRun: args!.bulkDryExecute === true } } };
+    return { status: 200, json: { tickets: matched.map((t) => present('tickets', store.get('tickets', t.id)!, store.shapes())), meta: { count: matched.length, dryRun: args!.bulkDryExecute === true } } };
   });
   r.add('DELETE', `${V2}/tickets/:id.json`, 'v2', o, (ctx) => {
     const t = mustGet(store, 'tickets', ctx.params.id);

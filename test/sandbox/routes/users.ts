@@ -21,9 +21,9 @@ export function registerUsers(r: Router, deps: Deps): void {
   const { store } = deps;
   const o = { family: 'users' };
   r.add('GET', `${V2}/users.json`, 'v2', o, (ctx) => list(deps, ctx, {
-    kind: 'users', key: 'users', filterKeys: ['id', 'email', 'firstName', 'lastName', 'role', 'status', 'createdAt', 'updatedAt'],
+    kind: 'users', key: 'users', filterKeys: ['id', 'email', 'firstName', 'lastName', 'role', 'createdAt', 'updatedAt'],
     orderKeys: ['id', 'email', 'firstName', 'lastName', 'createdAt'],
-    view: (u) => ({ ...baseView(u), email: u.email, firstName: u.firstName, lastName: u.lastName, role: u.role, status: u.status }),
+    view: (u) => ({ ...baseView(u), email: u.email, firstName: u.firstName, lastName: u.lastName, role: u.role }),
   }));
   r.add('GET', `${V2}/users/:id.json`, 'v2', o, (ctx) => single(store, 'user', 'users', mustGet(store, 'users', ctx.params.id), ctx));
   r.add('GET', `${V2}/me.json`, 'v2', o, (ctx) => single(store, 'user', 'users', ctx.user, ctx));
