@@ -4,7 +4,7 @@ import { loadConfig, type ConfigInput } from '../core/config.ts';
 import { DeskportError, InputError } from '../core/errors.ts';
 import { progressView } from '../core/progress-view.ts';
 import { formatReport, type RunReport } from './report.ts';
-import { getRun, keptAssigneeCounts, runCounts, runReasons } from '../staging/index.ts';
+import { forcedPast, getRun, keptAssigneeCounts, runCounts, runReasons, runWarnings } from '../staging/index.ts';
 import { defaultHint } from './commands/hints.ts';
 import { probeServices, probeSourceFile, probeTarget } from './commands/probes.ts';
 
@@ -27,6 +27,17 @@ async function withApp(fn: (app: App) => Promise<void>, opts: { kafka?: boolean 
   } finally {
     await app.close();
   }
+}
+
+/** Ctrl-C aborts the returned signal (what is in flight finishes and is recorded); a second Ctrl-C quits at once. */
+function stopOnCtrlC(inFlight: string): AbortController {
+  const stop = new AbortController();
+  process.once('SIGINT', () => {
+    console.error(`\nstopping after ${inFlight} (Ctrl-C again to quit now)…`);
+    stop.abort();
+    process.once('SIGINT', () => process.exit(130));
+  });
+  return stop;
 }
 
 function configFrom(opts: GlobalOpts, extra: ConfigInput = {}) {
@@ -57,8 +68,10 @@ program.command('demo')
   .option('--newest <n>', 'the N newest staged tickets (default 10 with a configured target)', (v) => Number.parseInt(v, 10))
   .option('--ids <ids>', 'these source ticket ids, comma-separated', (v) => v.split(',').map((x) => x.trim()).filter(Boolean))
   .option('--refresh', 'extract and transform the source again before picking the tickets')
+  .option('--force', 'go on past blocking preflight problems (the same as check lists); the demo\'s report records them')
   .addHelpText('after', `
-With DESKPORT_TARGET_URL set, only the chosen tickets go over — with the customers and companies
+The preflight of \`deskport check\` runs first: a blocking problem stops the demo (exit 2) before
+anything is written, unless --force. With DESKPORT_TARGET_URL set, only the chosen tickets go over — with the customers and companies
 they need — recorded as a run of kind 'demo'; the ticket URLs and a report are printed. Staging is
 filled first when empty (extract + transform). The later full run neither duplicates nor loses them;
 \`deskport rollback --run <id>\` deletes a demo from the target. Without a target, the bundled sample
@@ -68,12 +81,14 @@ Examples:
   DESKPORT_TARGET_URL=https://acme.teamwork.com DESKPORT_TARGET_API_KEY_FILE=~/.tw-key \\
     npx deskport --source export.json demo --newest 20
   npx deskport demo --ids 1043,1044,1187`)
-  .action(async (opts: { newest?: number; ids?: string[]; refresh?: boolean }) => {
+  .action(async (opts: { newest?: number; ids?: string[]; refresh?: boolean; force?: boolean }) => {
     await withApp(async (app) => {
       const view = progressView();
+      const { preflightGate } = await import('./commands/preflight-gate.ts');
+      const beforeLoad = preflightGate(app, { command: 'demo', force: opts.force === true, say: (l) => console.error(l) });
       if (app.config.target.url) {
         const { runTargetDemo, formatDemo } = await import('./commands/demo.ts');
-        const result = await runTargetDemo(app, { ...opts, say: (l) => console.error(l), onProgress: view.update }).finally(view.stop);
+        const result = await runTargetDemo(app, { ...opts, say: (l) => console.error(l), onProgress: view.update, beforeLoad }).finally(view.stop);
         console.log(formatDemo(result));
         process.exitCode = result.tickets.some((t) => t.state !== 'loaded' && t.state !== 'skipped') ? 2 : 0;
         return;
@@ -84,7 +99,7 @@ Examples:
         });
       }
       const { runDemo } = await import('./demo.ts');
-      const { report, sandboxStateFile } = await runDemo(app, { onProgress: view.update, say: (l) => console.error(l) }).finally(view.stop);
+      const { report, sandboxStateFile } = await runDemo(app, { onProgress: view.update, say: (l) => console.error(l), beforeLoad }).finally(view.stop);
       console.log(formatReport(report));
       if (sandboxStateFile) {
         console.log(`\nThe sandbox's content is saved in ${sandboxStateFile}; browse it with:\n  npm run sandbox -- --state-file ${sandboxStateFile}`);
@@ -95,14 +110,22 @@ Examples:
 
 program.command('run')
   .description('The whole migration into the configured target: extract, transform, load, report')
-  .addHelpText('after', '\nExample:\n  DESKPORT_TARGET_URL=https://acme.teamwork.com DESKPORT_TARGET_API_KEY_FILE=~/.tw-key npx deskport run --source export.json')
-  .action(async () => {
+  .option('--force', 'go on past blocking preflight problems (the same as check lists); the report records them')
+  .addHelpText('after', `
+Once the source is staged, and before anything is written to the target, the preflight of
+\`deskport check\` runs: a blocking problem stops the run (exit 2, the run recorded as refused),
+unless --force, which report.json and the terminal report then record with the problems.
+Example:
+  DESKPORT_TARGET_URL=https://acme.teamwork.com DESKPORT_TARGET_API_KEY_FILE=~/.tw-key npx deskport run --source export.json`)
+  .action(async (opts: { force?: boolean }) => {
     await withApp(async (app) => {
       if (app.config.source.kind === 'zendesk-export') await probeSourceFile(app.config.source.path);
       await probeTarget(app.config);
       const view = progressView();
       const { runPipeline } = await import('./pipeline.ts');
-      const report = await runPipeline(app, app.config, { kind: 'run', onProgress: view.update, say: (l) => console.error(l) }).finally(view.stop);
+      const { preflightGate } = await import('./commands/preflight-gate.ts');
+      const beforeLoad = preflightGate(app, { command: 'run', force: opts.force === true, say: (l) => console.error(l) });
+      const report = await runPipeline(app, app.config, { kind: 'run', onProgress: view.update, say: (l) => console.error(l), beforeLoad }).finally(view.stop);
       console.log(formatReport(report));
       process.exitCode = report.counts.some((c) => c.failed > 0 || c.missing > 0) ? 2 : 0;
     });
@@ -116,16 +139,21 @@ recognised by content hash), transforms until caught up, then imports new ticket
 comments on migrated tickets through v2 as private notes (load.v2PublicReplies: true makes public
 replies, which email the customer) and PATCHes changed status, assignee, priority, type, tags,
 subject and custom fields. A delta with nothing new writes nothing. Exit code 2 when anything failed.
+The preflight of \`deskport check\` runs before anything is written: a blocking problem stops the
+delta (exit 2) unless --force, which its report records.
 Examples:
   npx deskport delta
   DESKPORT_SOURCE_PATH=export-2026-12.json npx deskport delta`)
-  .action(async () => {
+  .option('--force', 'go on past blocking preflight problems (the same as check lists); the report records them')
+  .action(async (opts: { force?: boolean }) => {
     await withApp(async (app) => {
       const { runDelta, formatDeltaReport } = await import('./commands/delta.ts');
       if (app.config.source.kind === 'zendesk-export') await probeSourceFile(app.config.source.path);
       await probeTarget(app.config);
       const view = progressView();
-      const report = await runDelta(app, app.config, { onProgress: view.update, say: (l) => console.error(l) }).finally(view.stop);
+      const { preflightGate } = await import('./commands/preflight-gate.ts');
+      const beforeLoad = preflightGate(app, { command: 'delta', force: opts.force === true, say: (l) => console.error(l) });
+      const report = await runDelta(app, app.config, { onProgress: view.update, say: (l) => console.error(l), beforeLoad }).finally(view.stop);
       console.log(formatDeltaReport(report));
       const failed = report.failed.tickets + report.failed.people + report.failed.companies + report.appended.failed + report.updated.failed;
       process.exitCode = failed > 0 ? 2 : 0;
@@ -141,12 +169,7 @@ program.command('load')
     await withApp(async (app) => {
       await probeTarget(app.config);
       // Ctrl-C stops claiming new rows; the calls in flight finish and are recorded. A second Ctrl-C quits at once.
-      const stop = new AbortController();
-      process.once('SIGINT', () => {
-        console.error('\nstopping after the calls in flight (Ctrl-C again to quit now)…');
-        stop.abort();
-        process.once('SIGINT', () => process.exit(130));
-      });
+      const stop = stopOnCtrlC('the calls in flight');
       const { runLoadStage, formatLoadSummary } = await import('./load-stage.ts');
       const summary = await runLoadStage(app, { retryFailed: opts.retryFailed === true, finalPass: opts.final === true, signal: stop.signal, say: (l) => console.error(l) });
       console.log(formatLoadSummary(summary));
@@ -286,9 +309,11 @@ program.command('report')
       if (!run) throw new DeskportError('DESKPORT_NO_RUN', `there is no run ${opts.run}`);
       const summary = (run.summary ?? {}) as { calls?: number; seconds?: number };
       console.log(formatReport({
-        runId: run.id, counts: await runCounts(app.db, run.id), reasons: await runReasons(app.db, run.id), calls: summary.calls ?? 0, seconds: summary.seconds ?? 0,
+        runId: run.id, counts: await runCounts(app.db, run.id), reasons: await runReasons(app.db, run.id), warnings: await runWarnings(app.db, run.id),
+        calls: summary.calls ?? 0, seconds: summary.seconds ?? 0, forcedPast: forcedPast(run),
         kept: await keptAssigneeCounts(app.db, run.id), ...((run.summary as { updated?: RunReport['updated'] } | null)?.updated ? { updated: (run.summary as { updated: RunReport['updated'] }).updated } : {}),
       }));
+      if (run.status === 'refused') console.log(`\nrun ${run.id} was refused by the preflight: it staged the source and wrote nothing to the target (${String((run.summary as { error?: string } | null)?.error ?? '').split('\n')[0]}).`);
       if (run.status === 'rolled_back' || run.status === 'rolling_back') {
         const rb = (run.rollback ?? {}) as { finishedAt?: string; deleted?: Record<string, number> };
         console.log(`\nrun ${run.id} was ${run.status === 'rolled_back' ? `rolled back (${rb.finishedAt ?? '?'})` : 'being rolled back (unfinished: run deskport rollback again)'}: deleted ${Object.entries(rb.deleted ?? {}).map(([k, n]) => `${n} ${k}`).join(', ') || 'nothing yet'}; its records are pending again.`);
@@ -314,12 +339,7 @@ Examples:
   .action(async (opts: { run: number; dryRun?: boolean; yes?: boolean; force?: boolean }) => {
     await withApp(async (app) => {
       const { rollbackCommand } = await import('./commands/rollback.ts');
-      const stop = new AbortController();
-      process.once('SIGINT', () => {
-        console.error('\nstopping after the deletes in flight (Ctrl-C again to quit now)…');
-        stop.abort();
-        process.once('SIGINT', () => process.exit(130));
-      });
+      const stop = stopOnCtrlC('the deletes in flight');
       process.exitCode = await rollbackCommand(app, { ...opts, signal: stop.signal });
     }, { kafka: false });
   });
@@ -335,6 +355,9 @@ staging holds — source agents, groups, custom fields — with the target throu
 (transform --preflight's checks, plus invited and deactivated agents). Staging is filled first when
 it holds nothing for the source (extract + transform), so run it after \`deskport extract\` +
 \`deskport transform\`, or on its own. Exit code 2 when something blocks the migration, else 0.
+Statuses, priorities and ticket types (the mapping's and the staged tickets' own) must exist in the
+target, a type must be enabled for each inbox its tickets land in, and every migrated custom field
+needs its field and options. What \`deskport prepare\` can fix is offered at the end.
 Examples:
   DESKPORT_TARGET_URL=https://acme.teamwork.com DESKPORT_TARGET_API_KEY_FILE=~/.tw-key npx deskport --source export.json check
   npx deskport --mapping mapping.yaml check --raised-limit 1200`)
@@ -345,6 +368,49 @@ Examples:
       console.log(formatCheck(result));
       process.exitCode = result.blocking.length > 0 ? 2 : 0;
     });
+  });
+
+program.command('prepare')
+  .description('Prepare the target for the migration: create the custom fields, options, statuses, priorities, ticket types and tags the mapping needs, pause automatic triggers (a dry run unless --apply)')
+  .option('--apply', 'make the changes (asks first unless --yes)')
+  .option('-y, --yes', 'do not ask for confirmation')
+  .addHelpText('after', `
+Lists every change it would make, from what staging holds (the source is staged first when staging
+is empty), the mapping and the target as it is: custom fields with their kind, options (the source's
+option labels, through the mapping's value maps) and inboxes; options an existing field lacks;
+ticket statuses, priorities and types the mapping names; a type's missing inboxes; the mapping's
+tags; automatic triggers to pause. Never creates agents (they must accept an invitation) or inboxes
+(mail routing is yours): those are listed as hand work, and stay blocking problems in check.
+Each change is recorded in staging before its call: interrupted or with a lost answer, the same
+command looks up what was made and never makes it twice. The mapping file gets a comment beside each
+entry naming what was created. \`deskport restore-target\` puts paused triggers back.
+Examples:
+  npx deskport prepare                  # the dry run: what would change
+  npx deskport prepare --apply          # asks, then makes the changes
+  npx deskport prepare --apply --yes    # no question (scripts)`)
+  .action(async (opts: { apply?: boolean; yes?: boolean }) => {
+    await withApp(async (app) => {
+      const stop = stopOnCtrlC('the change in flight');
+      const { prepareCommand } = await import('./commands/prepare.ts');
+      process.exitCode = await prepareCommand(app, { ...opts, signal: stop.signal });
+    });
+  });
+
+program.command('restore-target')
+  .description('Put back what deskport prepare switched off in the target for the migration (the triggers it paused)')
+  .option('--dry-run', 'list what would be put back; change nothing')
+  .addHelpText('after', `
+Reads what prepare recorded in staging before each switch (so it works after a crash, and twice is
+harmless) and sets each paused trigger back to its state before. Fields, types and statuses prepare
+created stay: the migrated tickets use them. Exit code 2 when something could not be put back.
+Examples:
+  npx deskport restore-target --dry-run
+  npx deskport restore-target`)
+  .action(async (opts: { dryRun?: boolean }) => {
+    await withApp(async (app) => {
+      const { restoreTargetCommand } = await import('./commands/restore-target.ts');
+      process.exitCode = await restoreTargetCommand(app, opts, (l) => console.log(l));
+    }, { kafka: false });
   });
 
 program.command('extract')
@@ -428,5 +494,7 @@ program.parseAsync(process.argv).catch((err: unknown) => {
   } else {
     console.error(debug ? err : `deskport: ${(err as Error)?.message ?? String(err)}\n(run again with --debug for details)`);
   }
-  process.exitCode = 1;
+  // A preflight refusal is check's exit code 2; every other error is 1.
+  const code = (err as { exitCode?: unknown })?.exitCode;
+  process.exitCode = typeof code === 'number' ? code : 1;
 });

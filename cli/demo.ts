@@ -5,7 +5,7 @@ import { startSandbox } from '../test/sandbox/index.ts';
 import type { ProgressSnapshot } from '../load/progress.ts';
 import type { App } from './app.ts';
 import type { Config } from '../core/config.ts';
-import { runPipeline } from './pipeline.ts';
+import { runPipeline, type BeforeLoad } from './pipeline.ts';
 import type { RunReport } from './report.ts';
 
 const SANDBOX_KEY = 'demo-sandbox-key';
@@ -58,7 +58,7 @@ async function seedOf(path: string): Promise<{ agents: ReturnType<typeof agentSe
  * The end-to-end demo on embedded defaults: the bundled sample export goes through Kafka and
  * staging into the Teamwork Desk sandbox (unless a real target is configured).
  */
-export async function runDemo(app: App, opts: { onProgress?: (s: ProgressSnapshot) => void; say?: (line: string) => void } = {}): Promise<{ report: RunReport; sandboxStateFile: string | null }> {
+export async function runDemo(app: App, opts: { onProgress?: (s: ProgressSnapshot) => void; say?: (line: string) => void; beforeLoad?: BeforeLoad } = {}): Promise<{ report: RunReport; sandboxStateFile: string | null }> {
   let config: Config = app.config;
   let sandbox: Awaited<ReturnType<typeof startSandbox>> | null = null;
   let stateFile: string | null = null;

@@ -7,19 +7,28 @@ import { DeltaApplier } from '../load/delta.ts';
 import { Loader } from '../load/loader.ts';
 import { LoadProgress, type ProgressSnapshot } from '../load/progress.ts';
 import { TargetDirectory } from '../load/target-directory.ts';
-import { createRun, finishRun, keptAssigneeCounts, runCounts, runReasons, type Db, type RunKind } from '../staging/index.ts';
+import { createRun, finishRun, forcedPast, getRun, keptAssigneeCounts, runCounts, runReasons, runWarnings, type Db, type RunKind, type RunRow } from '../staging/index.ts';
 import { startTransform } from '../transform/index.ts';
 import { endOffsets, groupCaughtUp } from '../core/bus.ts';
 import type { Config } from '../core/config.ts';
-import { DeskportError } from '../core/errors.ts';
+import { DeskportError, PreflightRefusedError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import type { RunReport } from './report.ts';
 import { writeReportFiles } from '../serve/report-files.ts';
 import { setRunState } from '../core/run-state.ts';
 import { connectTarget } from '../load/connect-target.ts';
 import { ensureCurrentMapping } from './current-mapping.ts';
+import type { TeamworkDeskClient } from '../load/client.ts';
 
 export interface PipelineDeps { db: Db; kafka: Kafka; log: Logger; registry: Registry }
+
+/** Runs once staging holds the source and before anything is written (the preflight of run, demo and delta: cli/commands/preflight-gate.ts). */
+export type BeforeLoad = (ctx: { runId: number; config: Config; client: TeamworkDeskClient; directory: TargetDirectory }) => Promise<void>;
+
+/** The status a run ends in when `err` stopped it: `refused` for a preflight refusal, else `failed`. */
+export function failedRunStatus(err: unknown): RunRow['status'] {
+  return err instanceof PreflightRefusedError ? 'refused' : 'failed';
+}
 
 /** Waits until the transform group committed every message up to `targets`. */
 async function waitForTransform(kafka: Kafka, groupId: string, targets: Map<string, bigint>, timeoutMs: number): Promise<void> {
@@ -66,7 +75,7 @@ export async function extractAndStage(deps: PipelineDeps, config: Config, runId:
  * convenience path the demo and a single-machine migration use.
  */
 export async function runPipeline(deps: PipelineDeps, config: Config, opts: {
-  kind: RunKind; transformTimeoutMs?: number; onProgress?: (s: ProgressSnapshot) => void;
+  kind: RunKind; transformTimeoutMs?: number; onProgress?: (s: ProgressSnapshot) => void; beforeLoad?: BeforeLoad;
   /** One line for the operator (the terminal): e.g. that a changed mapping was re-applied. */
   say?: (line: string) => void;
 }): Promise<RunReport> {
@@ -88,6 +97,7 @@ export async function runPipeline(deps: PipelineDeps, config: Config, opts: {
     let updated: RunReport['updated'];
     try {
       const directory = await TargetDirectory.read(client);
+      await opts.beforeLoad?.({ runId, config, client, directory });
       const progress = new LoadProgress(registry, opts.onProgress);
       const blobs = await startBlobServerFor(config);
       const loadLog = log.child({ stage: 'load' });
@@ -103,8 +113,8 @@ export async function runPipeline(deps: PipelineDeps, config: Config, opts: {
       await client.close();
     }
     const report: RunReport = {
-      runId, counts: await runCounts(db, runId), reasons: await runReasons(db, runId), calls, seconds,
-      kept: await keptAssigneeCounts(db, runId), updated,
+      runId, counts: await runCounts(db, runId), reasons: await runReasons(db, runId), warnings: await runWarnings(db, runId), calls, seconds,
+      kept: await keptAssigneeCounts(db, runId), updated, forcedPast: forcedPast(await getRun(db, runId)),
     };
     await finishRun(db, runId, 'done', { counts: report.counts, calls, seconds, ...(updated && updated.tickets > 0 ? { updated } : {}) });
     report.reportDir = (await writeReportFiles(db, config.workDir, runId))?.dir;
@@ -113,7 +123,7 @@ export async function runPipeline(deps: PipelineDeps, config: Config, opts: {
     return report;
   } catch (err) {
     setRunState(registry, 'failed');
-    await finishRun(db, runId, 'failed', { error: (err as Error).message }).catch(() => undefined);
+    await finishRun(db, runId, failedRunStatus(err), { error: (err as Error).message }).catch(() => undefined);
     // A failed run gets its report files too: they show how far it got.
     await writeReportFiles(db, config.workDir, runId).catch((e: unknown) => log.warn({ err: e }, 'could not write the report files'));
     throw err;

@@ -51,3 +51,14 @@ export class ServiceUnavailableError extends DeskportError {
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+
+/**
+ * `run`, `demo` or `delta` found blocking preflight problems and wrote nothing to the target
+ * (issue 16.8). Exit code 2, like `check` finding them; the run is recorded as `refused`.
+ */
+export class PreflightRefusedError extends DeskportError {
+  readonly exitCode = 2;
+  constructor(command: string, readonly problems: string[], hint: string) {
+    super('DESKPORT_PREFLIGHT_BLOCKED', `${command} refused: ${problems.length} blocking problem${problems.length === 1 ? '' : 's'} (the same as npx deskport check lists); nothing was written to the target:\n${problems.map((p) => `  ✗ ${p}`).join('\n')}`, { hint });
+  }
+}

@@ -1,27 +1,42 @@
 import type { Knex } from 'knex';
 import type { TeamworkDeskClient } from './client.ts';
-import { listAll, type TargetDirectory } from './target-directory.ts';
+import { listWithIncluded, type Named, type TargetDirectory } from './target-directory.ts';
 import type { Config } from '../core/config.ts';
-import { refsOfKind } from '../staging/index.ts';
+import { refsOfKind, stagedFieldValues, stagedTargetValues, type StagedTargetValues } from '../staging/index.ts';
 import type { CanonicalCustomField, CanonicalGroup } from '../staging/canonical.ts';
+import { targetFieldsFrom, type TargetField } from './custom-fields.ts';
+import { fieldNeeds, missingOptions, OPTION_KINDS, targetFieldFor, targetKindOf } from './field-needs.ts';
+import { checkTicketValues, type MissingTicketValue, type TypeInboxGap } from './preflight-values.ts';
+import { readTicketMeta, type TargetTicketType, type TicketMeta } from './ticket-meta.ts';
 
 /**
- * Checks every reference the mapping makes — agents, inboxes, statuses, custom fields, groups —
- * against what the source staged and what the target has, and lists ALL problems at once, before
- * any ticket is written (R9, R10, R16). `preflight` is pure; `preflightAgainstTarget` reads.
+ * Checks every reference the mapping makes — agents, inboxes, statuses, priorities, ticket types,
+ * custom fields and their options, groups — against what the source staged and what the target
+ * has, and lists ALL problems at once, before any ticket is written (R9, R10, R11, R16).
+ * `preflight` is pure; `preflightAgainstTarget` reads.
  */
 
 export interface PreflightSource {
   agents: { sourceId: string; email: string | null; sourceEmail: string | null; active: boolean }[];
   groups: CanonicalGroup[];
   fields: CanonicalCustomField[];
+  /** The statuses, priorities, types and inboxes the staged tickets carry. */
+  values?: StagedTargetValues;
+  /** The option values the staged tickets carry for option fields. */
+  fieldValues?: { fieldSourceId: string; value: string; tickets: number }[];
 }
 export interface PreflightTarget {
   agentEmails: string[];
   inboxes: string[];
   statuses: string[];
-  /** Custom field names; null when the target's fields could not be read (field checks skipped). */
-  fields: string[] | null;
+  /** Custom fields with their options; null when the target's fields could not be read (field checks skipped). */
+  fields: TargetField[] | null;
+  /** Priorities and ticket types; null (or absent) when they could not be read. */
+  priorities?: Named[] | null;
+  types?: TargetTicketType[] | null;
+  /** Inboxes with ids (type ↔ inbox checks) and the import's fallback inbox. */
+  inboxList?: Named[];
+  fallbackInboxId?: number | undefined;
 }
 export interface PreflightResult {
   /** References to things that do not exist: loading must not start until they are fixed. */
@@ -29,6 +44,9 @@ export interface PreflightResult {
   /** Source agents with no target agent of that email (R9: listed, never guessed); their notes get the fallback agent. */
   unmatchedAgents: { sourceId: string; email: string | null }[];
   warnings: string[];
+  /** Statuses, priorities and types the target lacks, and types not enabled where their tickets land. */
+  missingValues: MissingTicketValue[];
+  typeInboxGaps: TypeInboxGap[];
 }
 
 const isId = (s: string) => /^\d+$/.test(s);
@@ -40,7 +58,7 @@ export function preflight(m: Config['mapping'], source: PreflightSource, target:
   const agents = new Set(target.agentEmails.map(lc));
   const inboxes = new Set(target.inboxes.map(lc));
   const statuses = new Set(target.statuses.map(lc));
-  const targetFields = target.fields ? new Set(target.fields.map(lc)) : null;
+  const targetFields = target.fields;
   const groupNames = new Set(source.groups.map((g) => lc(g.name)));
   const groupIds = new Set(source.groups.map((g) => g.sourceId));
   const fieldByName = new Map(source.fields.map((f) => [lc(f.name), f]));
@@ -74,9 +92,13 @@ export function preflight(m: Config['mapping'], source: PreflightSource, target:
     }
   }
 
-  // Statuses (R11).
-  for (const [from, to] of Object.entries(m.statusMap)) if (!statuses.has(lc(to))) errors.push(`statuses.map.${from}: the target has no status "${to}"`);
-  if (!statuses.has(lc(m.defaultStatus))) errors.push(`statuses.default: the target has no status "${m.defaultStatus}"`);
+  // Statuses, priorities, types (R11, issue 16.1): the mapping's and the staged tickets' values.
+  const values = checkTicketValues(m, source.values ?? { statuses: [], priorities: [], types: [], inboxes: [] }, {
+    statuses: [...statuses], priorities: target.priorities ?? null, types: target.types ?? null,
+    inboxes: target.inboxList ?? [], fallbackInboxId: target.fallbackInboxId,
+  });
+  errors.push(...values.errors);
+  warnings.push(...values.warnings);
 
   // Custom fields (R10): a rule must name a source field; every migrated field needs a target field.
   for (const [i, rule] of m.customFields.entries()) {
@@ -86,45 +108,69 @@ export function preflight(m: Config['mapping'], source: PreflightSource, target:
     if (!sourceField(f.field)) errors.push(`filters.fields[${i}].field: the source has no custom field "${f.field}"`);
   }
   if (targetFields) {
-    for (const f of source.fields.filter((x) => !x.system && x.active)) {
-      const rule = m.customFields.find((r) => r.source === f.sourceId || lc(r.source) === lc(f.name));
-      if (rule?.drop || rule?.targetId !== undefined) continue;
-      const name = rule?.target ?? f.name;
-      if (!targetFields.has(lc(name))) errors.push(`custom field "${f.name}" (source ${f.sourceId}): the target has no field "${name}"; create it, map it (customFields[].target) or drop it (drop: true)`);
+    for (const need of fieldNeeds(m, source.fields, source.fieldValues ?? [])) {
+      const f = need.source;
+      const field = targetFieldFor(need, targetFields);
+      if (!field) {
+        errors.push(need.targetId !== null
+          ? `custom field "${f.name}" (source ${f.sourceId}): the target has no field with id ${need.targetId} (customFields[].targetId); fix the id, map it by name (customFields[].target) or drop it (drop: true)`
+          : `custom field "${f.name}" (source ${f.sourceId}): the target has no field "${need.targetName}"; create it (npx deskport prepare can), map it (customFields[].target) or drop it (drop: true)`);
+        continue;
+      }
+      const missing = missingOptions(need, field);
+      if (missing.length > 0) {
+        const n = missing.reduce((sum, o) => sum + o.tickets, 0);
+        errors.push(`custom field "${field.agentLabel}" (source ${f.sourceId}): the target field has no option ${missing.map((o) => `"${o.name}"`).join(', ')} (${n} staged ticket value${n === 1 ? '' : 's'}): they would be written into the message body instead; add the options in Teamwork Desk (npx deskport prepare can), or map the values (customFields[].values)`);
+      }
     }
   } else {
     warnings.push('the target\'s custom fields could not be read: custom field targets were not checked');
   }
-  return { errors, unmatchedAgents, warnings };
+  return { errors, unmatchedAgents, warnings, missingValues: values.missing, typeInboxGaps: values.typeInboxGaps };
 }
 
 /** What staging holds about the source, for `preflight`. */
 export async function stagedPreflightSource(db: Knex, source: string): Promise<PreflightSource> {
   const rows = await db('people').where({ source, role: 'agent' }).orderBy('source_id').select('source_id', 'data');
+  const fields = await refsOfKind(db, source, 'custom_fields');
+  // Values are read for option fields only (a text field's values can be as many as its tickets).
+  const optionFields = fields.filter((f) => OPTION_KINDS.has(targetKindOf(f.type)) || f.options.length > 0).map((f) => f.sourceId);
   return {
     agents: rows.map((r: any) => ({ sourceId: r.source_id, email: r.data.email, sourceEmail: r.data.sourceEmail ?? null, active: r.data.active && !r.data.suspended })),
     groups: await refsOfKind(db, source, 'groups'),
-    fields: await refsOfKind(db, source, 'custom_fields'),
+    fields,
+    values: await stagedTargetValues(db, source),
+    fieldValues: await stagedFieldValues(db, source, optionFields),
   };
 }
 
-/** The adapter: staged source data + the target's directory (and custom fields, read here). */
-export async function preflightAgainstTarget(db: Knex, config: Config, directory: TargetDirectory, client?: TeamworkDeskClient): Promise<PreflightResult> {
-  let fields: string[] | null = null;
-  if (client) {
-    try {
-      const list = await listAll<{ name?: string; agentLabel?: string }>(client, 'customfields');
-      fields = list.map((f) => f.name ?? f.agentLabel ?? '').filter(Boolean);
-    } catch {
-      fields = null;
-    }
+/** The target's custom fields with their options; null when they cannot be read. */
+export async function readTargetFields(client: TeamworkDeskClient): Promise<TargetField[] | null> {
+  try {
+    const list = await listWithIncluded<Parameters<typeof targetFieldsFrom>[0][number], { id: number; name?: string }>(client, 'customfields', 'customfieldoptions', { includes: 'customfieldoptions' });
+    return targetFieldsFrom(list.items, list.included);
+  } catch {
+    return null;
   }
-  return preflight(config.mapping, await stagedPreflightSource(db, config.source.name), {
+}
+
+/** What preflight compares with, from the target's directory and the lists read beside it. */
+export function preflightTargetOf(config: Config, directory: TargetDirectory, fields: TargetField[] | null, meta: TicketMeta): PreflightTarget {
+  return {
     agentEmails: [...directory.agentsByEmail.keys()],
     inboxes: directory.inboxes.map((i) => i.name ?? '').filter(Boolean),
     statuses: [...directory.statusByName.keys()],
-    fields,
-  });
+    fields, priorities: meta.priorities, types: meta.types,
+    inboxList: directory.inboxes,
+    fallbackInboxId: directory.fallbackInboxId(config.target.fallbackInboxId),
+  };
+}
+
+/** The adapter: staged source data + the target's directory (and its fields, priorities and types, read here). */
+export async function preflightAgainstTarget(db: Knex, config: Config, directory: TargetDirectory, client?: TeamworkDeskClient): Promise<PreflightResult> {
+  const fields = client ? await readTargetFields(client) : directory.customFields;
+  const meta = client ? await readTicketMeta(client) : { priorities: null, types: null };
+  return preflight(config.mapping, await stagedPreflightSource(db, config.source.name), preflightTargetOf(config, directory, fields, meta));
 }
 
 export function formatPreflight(r: PreflightResult): string {

@@ -62,6 +62,12 @@ const File = z.preprocess(
   z.looseObject({ id, fileName: z.string().nullish(), size: z.number().nullish() }),
 );
 
+const Trigger = z.looseObject({ id, name, state: z.string().nullish(), type: z.string().nullish(), inboxes: listOf(targetRef) });
+
+/** v1 customfields answers its record under `customfield` or `customField` (Teamwork's samples differ). */
+const V1CustomField = z.looseObject({ customfield: z.looseObject({ id }).nullish(), customField: z.looseObject({ id }).nullish() })
+  .refine((b) => b.customfield != null || b.customField != null, { message: 'expected the new field under customfield', path: ['customfield'] });
+
 const Paging = {
   meta: z.looseObject({ page: z.looseObject({ hasMore: z.boolean().nullish() }).nullish() }).nullish(),
   pagination: z.looseObject({ hasMorePages: z.boolean().nullish() }).nullish(),
@@ -124,6 +130,8 @@ const ROUTES: Record<string, ResponseSchema> = {
   [`GET ${V2}/helpdocssites.json`]: list('helpdocssites', Site),
   [`GET ${V2}/helpdocscategories.json`]: list('helpdocscategories', Category),
   [`GET ${V2}/helpdocssites/helpdocarticles.json`]: list('helpdocarticles', Article),
+  [`GET ${V2}/triggers.json`]: list('triggers', Trigger),
+  [`GET ${V2}/triggers/:id.json`]: one('trigger', Trigger),
   // Writes whose answer names the new record.
   [`POST ${V2}/companies.json`]: one('company', z.looseObject({ id })),
   [`POST ${V2}/customers.json`]: one('customer', z.looseObject({ id })),
@@ -134,6 +142,14 @@ const ROUTES: Record<string, ResponseSchema> = {
   [`POST ${V2}/helpdocscategories.json`]: one('helpdocscategory', z.looseObject({ id })),
   [`POST ${V2}/helpdocssites/:id/helpdocarticles.json`]: oneArticle,
   ['POST /desk/v1/import/tickets.json']: ImportAnswer,
+  // Preparing the target (load/prepare-apply.ts, issue 22).
+  ['POST /desk/v1/customfields.json']: V1CustomField,
+  [`POST ${V2}/customfieldoptions.json`]: one('customfieldoption', z.looseObject({ id })),
+  [`POST ${V2}/ticketstatuses.json`]: one('ticketstatus', z.looseObject({ id })),
+  [`POST ${V2}/ticketpriorities.json`]: one('ticketpriority', z.looseObject({ id })),
+  [`POST ${V2}/tickettypes.json`]: one('tickettype', z.looseObject({ id })),
+  [`PUT ${V2}/tickettypes/:id.json`]: UNREAD,
+  [`PATCH ${V2}/triggers/:id.json`]: UNREAD,
   // Reads of one record (verify, delta, the v2 path's existence check).
   [`GET ${V2}/tickets/:id.json`]: one('ticket', Ticket, { customers: Customer, tags: Named }),
   [`GET ${V2}/customers/:id.json`]: one('customer', Customer, { contacts: Contact }),

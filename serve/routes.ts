@@ -1,9 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { Config } from '../core/config.ts';
-import { buildRunReport, recordsCsv } from './report-files.ts';
+import { buildRunReport, recordsCsv, totalsOf } from './report-files.ts';
 import {
-  getRun, latestVerification, listRuns, reasonCounts, reconciliation, runRecords, verifyResults, type Db, type ReconciliationRow, type RecordRow,
+  getRun, latestVerification, listRuns, reasonCounts, reconciliation, RECORD_STATUS_FILTERS, runActivity, runRecords, verifyResults, warningCounts,
+  type Db, type RecordRow,
 } from '../staging/index.ts';
 import { renderReportPage } from './page.ts';
 import * as S from './schemas.ts';
@@ -13,11 +14,6 @@ export interface ServeDeps { db: Db; registry: Registry; config: Config }
 type IdReq = FastifyRequest<{ Params: { id: number }; Querystring: Record<string, string | undefined> }>;
 
 const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString());
-
-function totalsOf(counts: ReconciliationRow[]) {
-  const sum = (k: keyof ReconciliationRow) => counts.reduce((n, c) => n + (c[k] as number), 0);
-  return { extracted: sum('extracted'), loaded: sum('loaded'), skipped: sum('skipped'), failed: sum('failed'), rejected: sum('rejected'), missing: sum('missing') };
-}
 
 /** `?format=` wins; else the Accept header (text/csv, text/html); else JSON. */
 function wantedFormat(req: FastifyRequest, query: Record<string, string | undefined>): 'json' | 'csv' | 'html' {
@@ -75,8 +71,8 @@ export function registerRoutes(app: FastifyInstance, deps: ServeDeps): void {
     const summary = runs.find((r) => r.id === run.id)!;
     return {
       run: { ...summary, startedAt: iso(summary.startedAt), finishedAt: iso(summary.finishedAt) },
-      totals: totalsOf(counts), counts, reasons: await reasonCounts(db, run.id),
-      verification: await verificationJson(db, run.id),
+      totals: totalsOf(counts), counts, activity: await runActivity(db, run.id), reasons: await reasonCounts(db, run.id),
+      warnings: await warningCounts(db, run.id), verification: await verificationJson(db, run.id),
     };
   });
 
@@ -93,7 +89,7 @@ export function registerRoutes(app: FastifyInstance, deps: ServeDeps): void {
         200: {
           content: {
             'application/json': { schema: S.report },
-            'text/csv': { schema: { type: 'string', description: 'entity,source,source_id,target_id,status,reason,ticket_source_id,target_ticket_id,attempts' } },
+            'text/csv': { schema: { type: 'string', description: 'entity,source,source_id,target_id,status,reason,warnings,ticket_source_id,target_ticket_id,attempts' } },
             'text/html': { schema: { type: 'string' } },
           },
         },
@@ -122,7 +118,7 @@ export function registerRoutes(app: FastifyInstance, deps: ServeDeps): void {
       summary: 'Records of a run, filtered by status and entity, paged', tags: ['runs'], ...idParams,
       querystring: {
         type: 'object', properties: {
-          status: { type: 'string', enum: ['pending', 'loading', 'loaded', 'skipped', 'failed', 'rejected'] },
+          status: { type: 'string', enum: [...RECORD_STATUS_FILTERS], description: 'an outcome (migrated, migrated with warnings, skipped, failed, rejected, pending) or a load state (loaded = both kinds of migrated, loading)' },
           entity: { type: 'string', enum: ['companies', 'people', 'tickets', 'comments', 'kb_categories', 'kb_articles'] },
           limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 }, offset: { type: 'integer', minimum: 0, default: 0 },
         },
@@ -185,10 +181,18 @@ async function reportPage(deps: ServeDeps, runId: number, query: Record<string, 
   const status = query.status || undefined;
   const entity = query.entity || undefined;
   const { total, records } = await runRecords(db, runId, { status, entity, limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE });
+  const warnings = await warningCounts(db, runId);
+  const byWarning = new Map<string, RecordRow[]>();
+  for (const w of warnings.slice(0, 100)) {
+    const key = `${w.entity}\u0000${w.message}`;
+    if (byWarning.has(key)) continue;
+    const { records } = await runRecords(db, runId, { status: 'migrated with warnings', entity: w.entity, limit: 5000 });
+    byWarning.set(key, records.filter((x) => x.warnings.some((y) => y.message === w.message)).slice(0, PER_REASON));
+  }
   const v = await latestVerification(db, runId);
   return renderReportPage(config, {
     run: { id: run.id, kind: run.kind, status: run.status, startedAt: iso(run.started_at)!, finishedAt: iso(run.finished_at) },
-    totals: totalsOf(counts), counts, reasons, byReason,
+    totals: totalsOf(counts), counts, reasons, byReason, warnings, byWarning,
     records: { rows: records, total, page, pageSize: PAGE_SIZE, status, entity },
     verify: v ? { verification: { ...v, startedAt: iso(v.startedAt) as unknown as Date }, problems: await verifyResults(db, v.id, { limit: 500 }) } : null,
     basePath: `/runs/${runId}`,

@@ -8,29 +8,42 @@ const nstr = { type: ['string', 'null'] } as const;
 
 export const counts = {
   type: 'object',
-  description: 'One entity of the reconciliation view. missing must be 0 once a run ended.',
+  description: 'One entity of the reconciliation view. loaded = migrated + withWarnings (in the target). missing must be 0 once a run ended.',
   properties: {
-    entity: str, extracted: int, duplicates: int, staged: int, loaded: int, skipped: int, failed: int, pending: int, loading: int, rejected: int, missing: int,
+    entity: str, extracted: int, duplicates: int, staged: int, loaded: int, migrated: int, withWarnings: int, skipped: int, failed: int, pending: int, loading: int, rejected: int, missing: int,
   },
 } as const;
 
 export const reason = { type: 'object', properties: { entity: str, state: str, reason: str, count: int } } as const;
 
+export const warningGroup = { type: 'object', description: 'Migrated records with this warning', properties: { entity: str, code: str, message: str, count: int } } as const;
+
+export const activity = {
+  type: 'object', description: 'What the run itself did: rows it brought to their load state',
+  properties: { entity: str, migrated: int, withWarnings: int, skipped: int, failed: int },
+} as const;
+
+const loadWarning = { type: 'object', properties: { code: str, message: str } } as const;
+
 export const record = {
   type: 'object',
   properties: {
-    entity: str, source: str, sourceId: str, targetId: nstr, status: { type: 'string', enum: ['pending', 'loading', 'loaded', 'skipped', 'failed', 'rejected'] },
-    reason: nstr, ticketSourceId: nstr, targetTicketId: nstr, attempts: int, originalAssignee: nstr,
+    entity: str, source: str, sourceId: str, targetId: nstr,
+    status: { type: 'string', enum: ['migrated', 'migrated with warnings', 'skipped', 'failed', 'rejected', 'pending'] },
+    reason: nstr, warnings: { type: 'array', items: loadWarning }, ticketSourceId: nstr, targetTicketId: nstr, attempts: int, originalAssignee: nstr,
   },
 } as const;
 
-export const totals = { type: 'object', properties: { extracted: int, loaded: int, skipped: int, failed: int, rejected: int, missing: int } } as const;
+export const totals = {
+  type: 'object',
+  properties: { extracted: int, loaded: int, migrated: int, withWarnings: int, skipped: int, failed: int, rejected: int, pending: int, missing: int },
+} as const;
 
 export const runSummary = {
   type: 'object',
   properties: {
     id: int, kind: str, source: str, status: str, startedAt: str, finishedAt: nstr,
-    loaded: int, skipped: int, failed: int, rejected: int, missing: int,
+    loaded: int, withWarnings: int, skipped: int, failed: int, rejected: int, missing: int,
   },
 } as const;
 
@@ -58,8 +71,8 @@ export const verifyDoc = {
 export const runDetail = {
   type: 'object',
   properties: {
-    run: runSummary, totals, counts: { type: 'array', items: counts }, reasons: { type: 'array', items: reason },
-    verification: { anyOf: [verification, { type: 'null' }] },
+    run: runSummary, totals, counts: { type: 'array', items: counts }, activity: { type: 'array', items: activity }, reasons: { type: 'array', items: reason },
+    warnings: { type: 'array', items: warningGroup }, verification: { anyOf: [verification, { type: 'null' }] },
   },
 } as const;
 
@@ -67,8 +80,10 @@ export const report = {
   type: 'object',
   properties: {
     runId: int, kind: str, status: str, startedAt: str, finishedAt: nstr, generatedAt: str, totals,
-    counts: { type: 'array', items: counts }, reasons: { type: 'array', items: reason }, records: { type: 'array', items: record },
+    counts: { type: 'array', items: counts }, activity: { type: 'array', items: activity }, reasons: { type: 'array', items: reason },
+    warnings: { type: 'array', items: warningGroup }, records: { type: 'array', items: record },
     verify: { anyOf: [verifyDoc, { type: 'null' }] },
+    forcedPast: { anyOf: [{ type: 'array', items: str }, { type: 'null' }], description: 'blocking preflight problems the run was started past with --force; null: not forced' },
   },
 } as const;
 

@@ -3,10 +3,11 @@ import { DeltaApplier, type DeltaSummary } from '../../load/delta.ts';
 import { Loader, type LoadSummary } from '../../load/loader.ts';
 import { LoadProgress, type ProgressSnapshot } from '../../load/progress.ts';
 import { TargetDirectory } from '../../load/target-directory.ts';
-import { createRun, finishRun, type Db } from '../../staging/index.ts';
+import { createRun, finishRun, forcedPast, getRun, type Db } from '../../staging/index.ts';
 import type { Config } from '../../core/config.ts';
 import { DeskportError } from '../../core/errors.ts';
-import { extractAndStage, type PipelineDeps } from '../pipeline.ts';
+import { extractAndStage, failedRunStatus, type BeforeLoad, type PipelineDeps } from '../pipeline.ts';
+import { forcedLines } from '../report.ts';
 import { writeReportFiles } from '../../serve/report-files.ts';
 import { setRunState } from '../../core/run-state.ts';
 import { connectTarget } from '../../load/connect-target.ts';
@@ -24,6 +25,8 @@ export interface DeltaReport {
   calls: number;
   seconds: number;
   reportDir?: string | undefined;
+  /** The blocking preflight problems this delta was forced past (--force); null: not forced. */
+  forcedPast?: string[] | null;
 }
 
 /** A delta needs a run to start from: without one there is no high-water mark and nothing in the target to update. */
@@ -40,7 +43,7 @@ async function previousRun(db: Db, source: string): Promise<number | null> {
  * migrated appended through v2, changed fields PATCHed. Recorded as a run of kind 'delta'.
  */
 export async function runDelta(deps: PipelineDeps, config: Config, opts: {
-  transformTimeoutMs?: number; onProgress?: (s: ProgressSnapshot) => void; signal?: AbortSignal; say?: (line: string) => void;
+  transformTimeoutMs?: number; onProgress?: (s: ProgressSnapshot) => void; signal?: AbortSignal; say?: (line: string) => void; beforeLoad?: BeforeLoad;
 } = {}): Promise<DeltaReport> {
   const { db, log, registry } = deps;
   const source = config.source.name;
@@ -64,6 +67,7 @@ export async function runDelta(deps: PipelineDeps, config: Config, opts: {
     let delta: DeltaSummary;
     try {
       const directory = await TargetDirectory.read(client);
+      await opts.beforeLoad?.({ runId, config, client, directory });
       const blobs = await startBlobServerFor(config);
       try {
         const progress = new LoadProgress(registry, opts.onProgress);
@@ -86,6 +90,7 @@ export async function runDelta(deps: PipelineDeps, config: Config, opts: {
       // The loader's calls all go to new records (creates, their look-ups): count them as writes.
       writes: delta.writes + load.companies.calls + load.people.calls + load.tickets.calls,
       calls, seconds: (Date.now() - started) / 1000,
+      forcedPast: forcedPast(await getRun(db, runId)),
     };
     await finishRun(db, runId, opts.signal?.aborted ? 'interrupted' : 'done', { delta: report, calls, seconds: report.seconds });
     report.reportDir = (await writeReportFiles(db, config.workDir, runId).catch(() => null))?.dir;
@@ -93,7 +98,7 @@ export async function runDelta(deps: PipelineDeps, config: Config, opts: {
     return report;
   } catch (err) {
     setRunState(registry, 'failed');
-    await finishRun(db, runId, 'failed', { error: (err as Error).message }).catch(() => undefined);
+    await finishRun(db, runId, failedRunStatus(err), { error: (err as Error).message }).catch(() => undefined);
     throw err;
   }
 }
@@ -101,6 +106,7 @@ export async function runDelta(deps: PipelineDeps, config: Config, opts: {
 export function formatDeltaReport(r: DeltaReport): string {
   const lines = [
     `deskport delta (run ${r.runId})`,
+    ...forcedLines(r.forcedPast),
     `  created   ${r.created.tickets} tickets (with ${r.created.comments} comments), ${r.created.people} people, ${r.created.companies} companies`,
     `  appended  ${r.appended.comments} comments to ${r.appended.tickets} tickets (as private notes unless load.v2PublicReplies)`,
     `  updated   ${r.updated.fields} fields on ${r.updated.tickets} tickets (${r.updated.unchanged} changed in the source but already matching)`,

@@ -4,7 +4,7 @@ import { startBlobServerFor } from '../../load/blob-server.ts';
 import { Loader } from '../../load/loader.ts';
 import { LoadProgress, type ProgressSnapshot } from '../../load/progress.ts';
 import { TargetDirectory } from '../../load/target-directory.ts';
-import { createRun, finishRun } from '../../staging/index.ts';
+import { createRun, finishRun, forcedPast, getRun } from '../../staging/index.ts';
 import type { App } from '../app.ts';
 import { DeskportError } from '../../core/errors.ts';
 import { connectTarget } from '../../load/connect-target.ts';
@@ -12,6 +12,8 @@ import { describeKept } from '../../load/original-assignee.ts';
 import { probeTarget } from './probes.ts';
 import { ensureStaged } from './stage.ts';
 import { ensureCurrentMapping } from '../current-mapping.ts';
+import { failedRunStatus, type BeforeLoad } from '../pipeline.ts';
+import { forcedLines } from '../report.ts';
 
 /**
  * `deskport demo --newest N | --ids 1,2,3` against the configured target (R17): only those
@@ -34,6 +36,8 @@ export interface DemoResult {
   calls: number;
   seconds: number;
   reportFile: string;
+  /** The blocking preflight problems this demo was forced past (--force); null: not forced. */
+  forcedPast: string[] | null;
 }
 
 export const DEFAULT_DEMO_SIZE = 10;
@@ -59,7 +63,7 @@ export async function pickDemoTickets(app: App, opts: { ids?: string[]; newest?:
 }
 
 export async function runTargetDemo(app: App, opts: {
-  ids?: string[]; newest?: number; refresh?: boolean; say?: (line: string) => void; onProgress?: (s: ProgressSnapshot) => void;
+  ids?: string[]; newest?: number; refresh?: boolean; say?: (line: string) => void; onProgress?: (s: ProgressSnapshot) => void; beforeLoad?: BeforeLoad;
 }): Promise<DemoResult> {
   const { db, config, log, registry } = app;
   const target = await probeTarget(config);
@@ -73,6 +77,7 @@ export async function runTargetDemo(app: App, opts: {
   const client = connectTarget(app, config);
   try {
     const directory = await TargetDirectory.read(client);
+    await opts.beforeLoad?.({ runId, config, client, directory });
     const blobs = await startBlobServerFor(config);
     const progress = new LoadProgress(registry, opts.onProgress);
     // finalPass stays off: it would fail every incomplete ticket of the source, not only the demo's.
@@ -85,7 +90,7 @@ export async function runTargetDemo(app: App, opts: {
     await writeFile(result.reportFile, JSON.stringify(result, null, 2) + '\n');
     return result;
   } catch (err) {
-    await finishRun(db, runId, 'failed', { ticketIds, error: (err as Error).message }).catch(() => undefined);
+    await finishRun(db, runId, failedRunStatus(err), { ticketIds, error: (err as Error).message }).catch(() => undefined);
     throw err;
   } finally {
     await client.close();
@@ -115,11 +120,11 @@ async function demoOutcome(app: App, runId: number, stagedRunId: number | null, 
     .groupBy('entity').orderBy('entity');
   const dir = join(config.workDir, 'reports', `run-${runId}`);
   await mkdir(dir, { recursive: true });
-  return { runId, stagedRunId, tickets, counts, calls: 0, seconds: 0, reportFile: join(dir, 'demo.json') };
+  return { runId, stagedRunId, tickets, counts, calls: 0, seconds: 0, reportFile: join(dir, 'demo.json'), forcedPast: forcedPast(await getRun(db, runId)) };
 }
 
 export function formatDemo(r: DemoResult): string {
-  const out = [`deskport demo: run ${r.runId}, ${r.tickets.length} ticket(s)`];
+  const out = [`deskport demo: run ${r.runId}, ${r.tickets.length} ticket(s)`, ...forcedLines(r.forcedPast)];
   for (const t of r.tickets) {
     out.push(`  ${t.sourceId.padStart(8)}  ${t.state.padEnd(8)} ${t.url ?? `(${t.reason ?? 'not loaded'})`}  ${t.subject}`);
     if (t.originalAssignee) out.push(`            ${t.originalAssignee}`);

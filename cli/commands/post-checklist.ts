@@ -1,7 +1,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { INVITATION_STATE_UNREADABLE, isDeletedUser, listAll, type TargetUser } from '../../load/target-directory.ts';
-import { getRun, kbChecklistFacts, keptAssigneesOfRun, latestRunId, reasonCounts, reconciliation, type KbChecklistFacts, type KeptAssigneeTicket } from '../../staging/index.ts';
+import { changesToRestore, getRun, kbChecklistFacts, keptAssigneesOfRun, latestRunId, reasonCounts, reconciliation, type KbChecklistFacts, type KeptAssigneeTicket } from '../../staging/index.ts';
+import { targetKey } from '../../load/prepare-inputs.ts';
 import type { App } from '../app.ts';
 import { kbLabelsMode } from '../../core/config.ts';
 import { DeskportError, errorMessage } from '../../core/errors.ts';
@@ -35,6 +36,8 @@ export interface ChecklistData {
   keptAssignees: { total: number; tickets: KeptAssigneeTicket[] };
   /** The target's base URL, for ticket links. */
   targetUrl: string | null;
+  /** Triggers `deskport prepare` paused and restore-target has not put back (crash or not). */
+  toRestore: { name: string; id: string; before: string }[];
 }
 
 /** At most this many tickets are listed one by one; the rest are in records.csv. */
@@ -90,7 +93,13 @@ export async function collectChecklist(app: App, runIdOpt?: number): Promise<Che
     else if (t.loaded + t.skipped + t.failed === 0) Object.assign(t, { loaded: o.loaded, skipped: o.skipped, failed: o.failed });
   }
   const files = await writeReportFiles(db, config.workDir, runId);
+  const toRestore = config.target.url
+    ? (await changesToRestore(db, targetKey(config))).filter((c) => c.state !== 'failed').map((c) => ({
+      name: String(c.request.name ?? ''), id: String(c.targetId ?? c.request.triggerId ?? '?'), before: String((c.before as { state?: unknown } | null)?.state ?? 'active'),
+    }))
+    : [];
   return {
+    toRestore,
     runId, kind: run.kind, status: run.status, inboxes, targetError, forwarding, invited, totals,
     reasons: await reasonCounts(db, runId), reportDir: files?.dir ?? join(config.workDir, 'reports', `run-${runId}`),
     kb: await kbChecklistFacts(db, runId), kbLabels: kbLabelsMode(config),
@@ -103,6 +112,9 @@ export function formatChecklist(d: ChecklistData): string {
   const box = (text: string) => `- [ ] ${text}`;
   const out = [`# Post-migration checklist — run ${d.runId} (${d.kind}, ${d.status})`, ''];
   out.push('## Switch back on what was turned off for the migration', '');
+  if (d.toRestore.length > 0) {
+    out.push(box(`Put back the ${d.toRestore.length} trigger${d.toRestore.length === 1 ? '' : 's'} deskport prepare paused: \`npx deskport restore-target\` (${d.toRestore.map((t) => `"${t.name}" (${t.id}) → ${t.before}`).join(', ')})`));
+  }
   if (d.inboxes) {
     for (const i of d.inboxes) out.push(box(`Inbox **${i.name ?? `#${i.id}`}**${i.email ? ` <${i.email}>` : ''}: re-enable notifications, triggers, auto-replies${i.autoReplyEnabled ? ' (auto-reply is on already)' : ''} and the happiness survey${i.happinessRatingEnabled ? ' (on already)' : ''}`));
   } else {

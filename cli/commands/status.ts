@@ -1,5 +1,5 @@
 import { rawTopic, RAW_ENTITIES } from '../../core/bus.ts';
-import { listRuns, reconciliation } from '../../staging/index.ts';
+import { listRuns, reconciliation, runActivity, type ActivityRow } from '../../staging/index.ts';
 import { transformGroupId } from '../../transform/index.ts';
 import type { App } from '../app.ts';
 
@@ -8,13 +8,16 @@ import type { App } from '../app.ts';
  * checkpoint of every source stream, and the transform's consumer lag (one offsets read).
  */
 
-export interface EntityStatus { entity: string; extracted: number; staged: number; loaded: number; skipped: number; failed: number; rejected: number; missing: number }
+export interface EntityStatus {
+  entity: string; extracted: number; staged: number; loaded: number; migrated: number; withWarnings: number;
+  skipped: number; failed: number; rejected: number; pending: number; missing: number;
+}
 export interface RunStatus {
   id: number; kind: string; source: string; status: string; startedAt: string; finishedAt: string | null;
   /** Reconciliation of the records this run staged (extract and full runs). */
   counts: EntityStatus[];
   /** Records this run brought to their load state (loads and demos work on rows staged by another run). */
-  finished: { entity: string; loaded: number; skipped: number; failed: number }[];
+  finished: ActivityRow[];
 }
 export interface StatusReport {
   runs: RunStatus[];
@@ -30,14 +33,15 @@ export async function collectStatus(app: App, opts: { limit?: number; lag?: bool
   for (const r of await listRuns(db, { limit: opts.limit ?? 50 })) {
     const counts = (await reconciliation(db, r.id))
       .filter((c) => c.extracted + c.staged + c.loaded + c.skipped + c.failed + c.rejected > 0)
-      .map((c) => ({ entity: c.entity, extracted: c.extracted, staged: c.staged, loaded: c.loaded, skipped: c.skipped, failed: c.failed, rejected: c.rejected, missing: c.missing }));
-    const finished = await db('staged_records').where({ load_run_id: r.id }).select('entity')
-      .select(db.raw(`count(*) FILTER (WHERE load_state = 'loaded')::int AS loaded`), db.raw(`count(*) FILTER (WHERE load_state = 'skipped')::int AS skipped`), db.raw(`count(*) FILTER (WHERE load_state = 'failed')::int AS failed`))
-      .groupBy('entity').orderBy('entity');
+      .map((c) => ({
+        entity: c.entity, extracted: c.extracted, staged: c.staged, loaded: c.loaded, migrated: c.migrated, withWarnings: c.withWarnings,
+        skipped: c.skipped, failed: c.failed, rejected: c.rejected, pending: c.pending + c.loading, missing: c.missing,
+      }));
+    const finished = await runActivity(db, r.id);
     runs.push({
       id: r.id, kind: r.kind, source: r.source, status: r.status,
       startedAt: new Date(r.startedAt).toISOString(), finishedAt: r.finishedAt ? new Date(r.finishedAt).toISOString() : null,
-      counts, finished: finished.map((f: any) => ({ entity: f.entity, loaded: f.loaded, skipped: f.skipped, failed: f.failed })),
+      counts, finished,
     });
   }
   const checkpoints = (await db('checkpoints').orderBy(['source', 'stream']).select('*')).map((c: any) => ({
@@ -94,10 +98,12 @@ export function formatStatus(s: StatusReport): string {
         out.push(`    ${c.entity.padEnd(14)} extracted ${c.extracted}  staged ${c.staged}  rejected ${c.rejected}`);
         continue;
       }
-      out.push(`    ${c.entity.padEnd(14)} extracted ${c.extracted}  migrated ${c.loaded}  skipped ${c.skipped}  failed ${c.failed}  rejected ${c.rejected}  missing ${c.missing}`);
+      out.push(`    ${c.entity.padEnd(14)} extracted ${c.extracted}  migrated ${c.migrated}  migrated with warnings ${c.withWarnings}  skipped ${c.skipped}  failed ${c.failed}  rejected ${c.rejected}  pending ${c.pending}  missing ${c.missing}`);
     }
-    const own = r.finished.filter((f) => f.loaded + f.skipped + f.failed > 0);
-    if (own.length > 0) out.push(`    this run wrote: ${own.map((f) => `${f.entity} ${f.loaded} migrated/${f.skipped} skipped/${f.failed} failed`).join(', ')}`);
+    const own = r.finished.filter((f) => f.migrated + f.withWarnings + f.skipped + f.failed > 0);
+    if (own.length > 0) {
+      out.push(`    this run wrote: ${own.map((f) => `${f.entity} ${f.migrated} migrated/${f.withWarnings} with warnings/${f.skipped} skipped/${f.failed} failed`).join(', ')}`);
+    }
   }
   if (s.checkpoints.length > 0) {
     out.push('', 'checkpoints (newest per stream):');

@@ -44,7 +44,7 @@ const LOG4J = fileURLToPath(new URL('./kafka/log4j.properties', import.meta.url)
 const DEFAULT_PORT = 39092;
 const DEFAULT_CONTROLLER_PORT = 39093;
 const STOP_GRACE_MS = 30_000;
-const JVM_ARGS = ['-Xms128m', '-Xmx512m', '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20', '-XX:+ExitOnOutOfMemoryError', '-Djava.awt.headless=true'];
+const JVM_ARGS = ['-Xms128m', '-Xmx1g', '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20', '-XX:+ExitOnOutOfMemoryError', '-Djava.awt.headless=true'];
 
 export async function startKafka(opts: KafkaOptions): Promise<KafkaHandle> {
   const workDir = path.resolve(opts.workDir);

@@ -11,6 +11,8 @@ import * as m013 from './013_mapping_hash.ts';
 import * as m014 from './014_kept_assignee.ts';
 import * as m015 from './015_kb_category_urls.ts';
 import * as m016 from './016_comment_counts.ts';
+import * as m009 from './009_load_warnings.ts';
+import * as m022 from './022_target_changes.ts';
 
 /** Numbered migrations, never edited after they land; add a new file for every change. */
 const MIGRATIONS: Record<string, Knex.Migration> = {
@@ -26,6 +28,8 @@ const MIGRATIONS: Record<string, Knex.Migration> = {
   '014_kept_assignee': m014,
   '015_kb_category_urls': m015,
   '016_comment_counts': m016,
+  '009_load_warnings': m009,
+  '022_target_changes': m022,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

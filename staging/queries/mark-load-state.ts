@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { CanonicalEntity } from '../canonical.ts';
+import { addLoadWarnings, type LoadWarning } from './load-warnings.ts';
 
 /**
  * Whether deskport wrote the target record ('created': a rollback deletes it) or found it there
@@ -12,10 +13,14 @@ const CREATED_BY_DEFAULT = new Set<string>(['tickets', 'kb_categories', 'kb_arti
 
 /**
  * Records the target ids of loaded rows and marks them loaded (tickets carry their comments
- * along). Returns how many comments came along with tickets.
+ * along), with what the target did not take of each (`warnings`: "migrated with warnings";
+ * `commentWarnings` for the comments a ticket carried). A row loaded again starts without its
+ * old warnings. Returns how many comments came along with tickets.
  */
 export async function markLoaded(db: Knex, opts: {
-  entity: CanonicalEntity; source: string; runId: number; items: { sourceId: string; targetId: string | null; origin?: IdOrigin }[];
+  entity: CanonicalEntity; source: string; runId: number;
+  items: { sourceId: string; targetId: string | null; origin?: IdOrigin; warnings?: LoadWarning[] }[];
+  commentWarnings?: { sourceId: string; warnings: LoadWarning[] }[];
 }): Promise<{ comments: number }> {
   if (opts.items.length === 0) return { comments: 0 };
   const ids = opts.items.map((i) => i.sourceId);
@@ -34,7 +39,10 @@ export async function markLoaded(db: Knex, opts: {
       });
     }
     await setState(trx, opts.entity, opts.source, ids, opts.runId, 'loaded', null);
-    return { comments: opts.entity === 'tickets' ? await setChildState(trx, opts.source, ids, opts.runId, 'loaded', null) : 0 };
+    const comments = opts.entity === 'tickets' ? await setChildState(trx, opts.source, ids, opts.runId, 'loaded', null) : 0;
+    await addLoadWarnings(trx, { table: opts.entity, source: opts.source, items: opts.items.map((i) => ({ sourceId: i.sourceId, warnings: i.warnings ?? [] })) });
+    if (opts.commentWarnings) await addLoadWarnings(trx, { table: 'comments', source: opts.source, items: opts.commentWarnings });
+    return { comments };
   });
 }
 
@@ -52,11 +60,11 @@ export async function markFailed(db: Knex, opts: {
     if (opts.retry) {
       await trx(opts.entity).where({ source: opts.source }).whereIn('source_id', opts.sourceIds)
         .where('load_attempts', '<', opts.maxAttempts ?? 1)
-        .update({ load_state: 'pending', load_reason: opts.reason, claimed_by: null });
+        .update({ load_state: 'pending', load_reason: opts.reason, claimed_by: null, load_warnings: null });
     }
     const failed = await trx(opts.entity).where({ source: opts.source }).whereIn('load_state', opts.fromStates ?? ['loading'])
       .whereIn('source_id', opts.sourceIds)
-      .update({ load_state: 'failed', load_reason: opts.reason, load_run_id: opts.runId, claimed_by: null }).returning('source_id');
+      .update({ load_state: 'failed', load_reason: opts.reason, load_run_id: opts.runId, claimed_by: null, load_warnings: null }).returning('source_id');
     if (opts.entity === 'tickets' && failed.length > 0) {
       await setChildState(trx, opts.source, failed.map((r: any) => r.source_id), opts.runId, 'failed', `parent ticket failed: ${opts.reason}`);
     }
@@ -79,15 +87,16 @@ export async function resetFailed(db: Knex, source: string, entity: CanonicalEnt
 }
 
 async function setState(trx: Knex, entity: CanonicalEntity, source: string, ids: string[], runId: number, state: string, reason: string | null): Promise<void> {
+  // Warnings belong to one load: a row (re)loaded, failed or skipped starts without them.
   await trx(entity).where({ source }).whereIn('source_id', ids).update({
-    load_state: state, load_reason: reason, load_run_id: runId, claimed_by: null,
+    load_state: state, load_reason: reason, load_run_id: runId, claimed_by: null, load_warnings: null,
     ...(state === 'loaded' ? { loaded_at: trx.fn.now(), changed_since_load: false } : {}),
   });
 }
 
 async function setChildState(trx: Knex, source: string, ticketIds: string[], runId: number, state: string, reason: string | null): Promise<number> {
   return trx('comments').where({ source }).whereIn('ticket_source_id', ticketIds).update({
-    load_state: state, load_reason: reason, load_run_id: runId, load_attempts: trx.raw('load_attempts + 1'),
+    load_state: state, load_reason: reason, load_run_id: runId, load_attempts: trx.raw('load_attempts + 1'), load_warnings: null,
     ...(state === 'loaded' ? { loaded_at: trx.fn.now(), changed_since_load: false } : {}),
   });
 }

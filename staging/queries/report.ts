@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { reasonCounts, reconciliation, type ReasonRow, type ReconciliationRow } from './reconciliation.ts';
+import { reasonCounts, reconciliation, warningCounts, type ReasonRow, type ReconciliationRow, type WarningRow } from './reconciliation.ts';
 
 /**
  * The terminal report's counts. Thin names over the reconciliation views (migration 003), so the
@@ -7,6 +7,7 @@ import { reasonCounts, reconciliation, type ReasonRow, type ReconciliationRow } 
  */
 export type EntityCounts = ReconciliationRow;
 export type ReasonCount = ReasonRow;
+export type WarningCount = WarningRow;
 
 export function runCounts(db: Knex, runId: number): Promise<EntityCounts[]> {
   return reconciliation(db, runId);
@@ -14,4 +15,8 @@ export function runCounts(db: Knex, runId: number): Promise<EntityCounts[]> {
 
 export function runReasons(db: Knex, runId: number): Promise<ReasonCount[]> {
   return reasonCounts(db, runId);
+}
+
+export function runWarnings(db: Knex, runId: number): Promise<WarningCount[]> {
+  return warningCounts(db, runId);
 }

@@ -81,7 +81,7 @@ export async function releaseRows(db: Knex, opts: { runId: number; source: strin
     if (!opts.stagingTable) return;
     const reset = {
       load_state: 'pending', load_reason: null, load_attempts: 0, load_run_id: null, loaded_at: null,
-      claimed_by: null, claimed_at: null, changed_since_load: false,
+      claimed_by: null, claimed_at: null, changed_since_load: false, load_warnings: null,
     };
     // A row a live loader holds right now is its business, not ours.
     await trx(opts.stagingTable).where({ source: opts.source }).whereIn('source_id', opts.sourceIds).whereNot('load_state', 'loading').update(reset);

@@ -6,8 +6,11 @@ export interface RunRow {
   id: number;
   kind: RunKind;
   source: string;
-  /** rolling_back / rolled_back: `deskport rollback` (runs.rollback holds the details). */
-  status: 'running' | 'done' | 'failed' | 'interrupted' | 'rolling_back' | 'rolled_back';
+  /**
+   * rolling_back / rolled_back: `deskport rollback` (runs.rollback holds the details); refused: the
+   * preflight found blocking problems and the run wrote nothing to the target (no --force).
+   */
+  status: 'running' | 'done' | 'failed' | 'interrupted' | 'refused' | 'rolling_back' | 'rolled_back';
   rollback?: Record<string, unknown> | null;
   started_at: Date;
   finished_at: Date | null;

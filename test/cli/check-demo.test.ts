@@ -134,14 +134,14 @@ test('demo --ids migrates exactly those tickets; the following run duplicates an
   // status: both runs, with their kinds and counts.
   const status = await runCli(['status', '--json'], env);
   assert.equal(status.code, 0, status.stderr);
-  const s = JSON.parse(status.stdout) as { runs: { id: number; kind: string; status: string; counts: { entity: string; loaded: number; missing: number }[]; finished: { entity: string; loaded: number }[] }[]; checkpoints: unknown[]; lag: unknown[] };
+  const s = JSON.parse(status.stdout) as { runs: { id: number; kind: string; status: string; counts: { entity: string; loaded: number; missing: number }[]; finished: { entity: string; migrated: number }[] }[]; checkpoints: unknown[]; lag: unknown[] };
   const fullRun = s.runs.find((r) => r.kind === 'run')!;
   assert.equal(fullRun.status, 'done');
   assert.equal(fullRun.counts.find((c) => c.entity === 'tickets')!.loaded, 300);
   assert.equal(fullRun.counts.find((c) => c.entity === 'tickets')!.missing, 0);
   const demoStatus = s.runs.find((r) => r.id === demoRun)!;
   assert.equal(demoStatus.kind, 'demo');
-  assert.equal(demoStatus.finished.find((f) => f.entity === 'tickets')!.loaded, 3);
+  assert.equal(demoStatus.finished.find((f) => f.entity === 'tickets')!.migrated, 3);
   assert.ok(Array.isArray(s.lag));
   const text = await runCli(['status'], env);
   assert.match(text.stdout, new RegExp(`run ${demoRun}\\s+demo\\s+done`));

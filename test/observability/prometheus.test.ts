@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import YAML from 'yaml';
+import { fieldSeed } from '../../cli/demo.ts';
 import { startSandbox } from '../sandbox/index.ts';
 import { startZendeskServer } from '../fixtures/zendesk-server/index.ts';
 import { generateZendeskData } from '../fixtures/zendesk-data.ts';
@@ -68,7 +69,8 @@ describe('Prometheus scraping a real run', () => {
     writeFileSync(exportPath, JSON.stringify(data));
     sandbox = await startSandbox({
       port: 0, apiKeys: [KEY], rateLimitPerMinute: 100_000,
-      seed: { agents: data.users.filter((u) => u.role !== 'end-user' && u.active && u.email).map((u) => ({ firstName: u.name, lastName: '', email: u.email! })) },
+      // A target prepared for the source (run refuses one its preflight blocks on): its agents and custom fields.
+      seed: { agents: data.users.filter((u) => u.role !== 'end-user' && u.active && u.email).map((u) => ({ firstName: u.name, lastName: '', email: u.email! })), customfields: fieldSeed(data.ticket_fields) },
       // Slow enough for several scrapes; 5xx on reads (retried) and on company creates (outcome
       // unknown: looked up, then created). No 429 storm: a storm's "remaining 0" holds the
       // shared budget for its whole 60 s window, too long for this test.

@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
-import { agentSeed } from '../../cli/demo.ts';
+import { agentSeed, fieldSeed } from '../../cli/demo.ts';
 import { generateZendeskData } from '../fixtures/zendesk-data.ts';
 import { freshDatabase, services, tempDir, uniqueName } from '../helpers.ts';
 import { startSandbox } from '../sandbox/index.ts';
@@ -31,7 +31,7 @@ describe('deskport rollback --run <id>', () => {
     // A two-second rate window, so a slowed-down rollback can be killed half-way.
     writeFileSync(configFile, JSON.stringify({ target: { rateLimitWindowSeconds: 2 } }));
     db = await freshDatabase();
-    sandbox = await startSandbox({ port: 0, apiKeys: [KEY], rateLimitPerMinute: 100_000, seed: { agents: agentSeed(data.users) } });
+    sandbox = await startSandbox({ port: 0, apiKeys: [KEY], rateLimitPerMinute: 100_000, seed: { agents: agentSeed(data.users), customfields: fieldSeed(data.ticket_fields) } });
     // A customer the site already had: the run reuses it, and the rollback must leave it.
     existingId = await createCustomer(sandbox.url, existing.email!, 'Already');
     env = {

@@ -76,6 +76,11 @@ export const seedSchema = z.object({
     options: z.array(z.string()).optional(),
   })).optional(),
   helpdocssites: z.array(z.object({ name: z.string(), subdomain: z.string() })).optional(),
+  /** Triggers, enabled for every inbox. */
+  triggers: z.array(z.object({
+    name: z.string(), description: z.string().default(''),
+    type: z.enum(['Automatic', 'Manual']).default('Automatic'), state: z.enum(['active', 'inactive']).default('active'),
+  })).optional(),
 });
 export type SeedData = z.input<typeof seedSchema>;
 

@@ -31,6 +31,7 @@ import { registerMessages } from './routes/messages.ts';
 import { registerTags } from './routes/tags.ts';
 import { registerTicketMeta } from './routes/ticket-meta.ts';
 import { registerTickets } from './routes/tickets.ts';
+import { registerTriggers } from './routes/triggers.ts';
 import { registerUpload } from './routes/upload.ts';
 import { registerUsers } from './routes/users.ts';
 
@@ -118,6 +119,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   registerCustomFields(router, deps);
   registerHelpDocs(router, deps);
   registerImport(router, deps, downloader);
+  registerTriggers(router, deps);
 
   const adminDeps: AdminDeps = {
     store, config, limiter, faults, calls, adminKeys: apiKeys,

@@ -252,6 +252,30 @@ export interface HelpDocArticle extends Base {
   site: Ref;
 }
 
+/**
+ * A trigger (teamwork-desk-api.md §11). Its wire `state` is the UI's Active toggle — "active" or
+ * (the sandbox's reading of the undocumented non-active value) "inactive" — and its wire `type`
+ * is "Automatic" or "Manual"; both shadow the base fields, as `type` does on tickets. A deleted
+ * trigger has the base state "deleted" and is gone from the API.
+ */
+export interface Trigger extends Base {
+  type: 'triggers';
+  name: string;
+  description: string;
+  /** Wire field `state`. */
+  triggerState: 'active' | 'inactive';
+  /** Wire field `type`. */
+  triggerType: 'Automatic' | 'Manual';
+  inboxes: Ref[];
+  agentHasAccess: boolean;
+  isShared: boolean;
+  addToNewInboxes: boolean;
+  triggeractions: Record<string, unknown>[];
+  conditions: Record<string, unknown>[];
+  /** How many writes asked to apply the trigger to existing tickets (a migration must never). */
+  _sandbox: { appliedToExisting: number };
+}
+
 export interface Tables {
   users: User;
   customers: Customer;
@@ -272,6 +296,7 @@ export interface Tables {
   helpdocssites: HelpDocsSite;
   helpdocscategories: HelpDocsCategory;
   helpdocarticles: HelpDocArticle;
+  triggers: Trigger;
 }
 
 export type Kind = keyof Tables;
@@ -279,7 +304,7 @@ export type Kind = keyof Tables;
 export const KINDS: readonly Kind[] = [
   'users', 'customers', 'contacts', 'companies', 'domains', 'inboxes', 'tickets', 'messages',
   'files', 'tags', 'ticketstatuses', 'ticketpriorities', 'tickettypes', 'ticketsources',
-  'customfields', 'customfieldoptions', 'helpdocssites', 'helpdocscategories', 'helpdocarticles',
+  'customfields', 'customfieldoptions', 'helpdocssites', 'helpdocscategories', 'helpdocarticles', 'triggers',
 ];
 
 export const isKind = (s: string): s is Kind => (KINDS as readonly string[]).includes(s);

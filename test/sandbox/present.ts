@@ -26,6 +26,11 @@ export function present<K extends Kind>(kind: K, rec: Tables[K], shapes: WireSha
   } else if (kind === 'files' && shapes.fileNameKey === 'filename') {
     out.filename = out.fileName;
     delete out.fileName;
+  } else if (kind === 'triggers') {
+    out.type = out.triggerType;
+    out.state = out.triggerState;
+    delete out.triggerType;
+    delete out.triggerState;
   }
   return out;
 }

@@ -101,6 +101,14 @@ export function applySeed(store: Store, input: SeedData, adminKeys: string[] = [
       ref('customfieldoptions', store.insert('customfieldoptions', { name, displayOrder: i, customfield: ref('customfields', field.id) }, actor).id));
     store.update('customfields', field.id, { options }, actor);
   }
+  for (const t of seed.triggers ?? []) {
+    if (store.list('triggers').some((x) => lc(x.name) === lc(t.name))) continue;
+    store.insert('triggers', {
+      name: t.name, description: t.description, triggerState: t.state, triggerType: t.type, inboxes: inboxRefs,
+      agentHasAccess: true, isShared: inboxRefs.length > 1, addToNewInboxes: false, triggeractions: [], conditions: [],
+      _sandbox: { appliedToExisting: 0 },
+    }, actor);
+  }
   for (const s of seed.helpdocssites ?? []) {
     if (store.list('helpdocssites').some((x) => lc(x.subdomain) === lc(s.subdomain))) continue;
     store.insert('helpdocssites', {

@@ -12,7 +12,8 @@ import { completedRun, type CompletedRun } from './fixture.ts';
 
 /** JSON records as the CSV carries them: strings, empty for null. */
 function asCsvRows(records: RunReportDocument['records']): Record<string, string>[] {
-  return records.map((r) => Object.fromEntries(CSV_COLUMNS.map(([name, key]) => [name, r[key] === null ? '' : String(r[key])])));
+  return records.map((r) => Object.fromEntries(CSV_COLUMNS.map(([name, key]) => [name,
+    key === 'warnings' ? r.warnings.map((w) => w.message).join('; ') : r[key] === null ? '' : String(r[key])])));
 }
 
 describe('deskport serve: the reconciliation API over a completed sandbox run', () => {
@@ -66,7 +67,7 @@ describe('deskport serve: the reconciliation API over a completed sandbox run', 
     assert.equal(report.records.length, Number(staged.rows[0].n) + 1);
     const rejected = report.records.filter((r) => r.status === 'rejected');
     assert.deepEqual(rejected.map((r) => [r.entity, r.sourceId]), [['tickets', run.rejectedTicketId]]);
-    const ticket = report.records.find((r) => r.entity === 'tickets' && r.status === 'loaded')!;
+    const ticket = report.records.find((r) => r.entity === 'tickets' && r.status === 'migrated')!;
     const mapped = await run.deps.db('id_map').where({ entity: 'tickets', source_id: ticket.sourceId }).first();
     assert.equal(ticket.targetId, mapped.target_id);
 
@@ -93,15 +94,15 @@ describe('deskport serve: the reconciliation API over a completed sandbox run', 
   });
 
   test('/runs/:id/records filters by status and entity and pages without overlap', async () => {
-    const first = (await get(`/runs/${id}/records?status=loaded&entity=tickets&limit=4`)).json();
+    const first = (await get(`/runs/${id}/records?status=migrated&entity=tickets&limit=4`)).json();
     assert.equal(first.total, 15);
     assert.equal(first.records.length, 4);
     const seen: string[] = [];
-    let next: string | null = `/runs/${id}/records?status=loaded&entity=tickets&limit=4`;
+    let next: string | null = `/runs/${id}/records?status=migrated&entity=tickets&limit=4`;
     while (next) {
       const page = (await get(next)).json();
       for (const r of page.records) {
-        assert.equal(r.status, 'loaded');
+        assert.equal(r.status, 'migrated');
         assert.equal(r.entity, 'tickets');
         seen.push(r.sourceId);
       }

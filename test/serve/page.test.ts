@@ -57,9 +57,10 @@ describe('the HTML report page, rendered in headless Chromium', { skip: existsSy
   test('shows the run totals, failures by reason, links and the verify diff', async () => {
     const dom = await chromium(['--dump-dom', pageUrl]);
     const counts = run.report.counts;
-    const sum = (k: 'extracted' | 'loaded' | 'skipped' | 'failed' | 'rejected' | 'missing') => counts.reduce((n, c) => n + c[k], 0);
+    const sum = (k: 'extracted' | 'migrated' | 'withWarnings' | 'skipped' | 'failed' | 'rejected' | 'missing') => counts.reduce((n, c) => n + c[k], 0);
     assert.equal(number(dom, 'total-extracted'), sum('extracted'));
-    assert.equal(number(dom, 'total-loaded'), sum('loaded'));
+    assert.equal(number(dom, 'total-migrated'), sum('migrated'));
+    assert.equal(number(dom, 'total-with-warnings'), sum('withWarnings'));
     assert.equal(number(dom, 'total-skipped'), sum('skipped'));
     assert.equal(number(dom, 'total-failed'), sum('failed'));
     assert.equal(number(dom, 'total-rejected'), 1);
